@@ -1,0 +1,212 @@
+"""PoolFormer checkpoints: safe loading, format detection and key mapping.
+
+Every format is mapped to the original sail-sg key names, which are also the
+names of our :class:`~mmpoolformer.models.PoolFormer`:
+
+- ``original``: sail-sg release files (``patch_embed.proj``, ``network.*``,
+  ``norm``/``head`` for classification, ``norm0``..``norm6`` for dense).
+- ``timm``: timm's MetaFormer port (``stem.conv``, ``stages.*.blocks.*``).
+- ``mmpretrain``: ``backbone.``-prefixed, final norm ``norm6``, ``head.fc``.
+- ``detector``: a whole mmdet/mmseg model (``backbone.`` plus neck and heads),
+  e.g. trained with the original mmdet 2.x / mmseg 0.x code.
+"""
+import os.path as osp
+import pickle
+import re
+from typing import Callable, Dict, Optional
+
+import torch
+from torch import nn
+
+StateDict = Dict[str, torch.Tensor]
+FORMATS = ('original', 'timm', 'mmpretrain', 'detector')
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used, with the reason and the fix."""
+
+
+def _load_local(path: str, map_location: str) -> dict:
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'Checkpoint {path!r} does not exist. Point init_cfg.checkpoint '
+            'at an existing file, e.g. --cfg-options '
+            'model.backbone.init_cfg.checkpoint=/path/to/poolformer_s12.pth')
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(
+            f'Refused to load {path!r}: it holds Python objects other than '
+            f'tensors and plain containers ({err.__class__.__name__}: '
+            f'{str(err).splitlines()[0]}). Only weights are loaded, never '
+            'code; save a plain state dict instead.') from err
+    except (RuntimeError, EOFError) as err:
+        raise CheckpointError(
+            f'Could not read checkpoint {path!r}: {err}. The file may be '
+            'truncated or not a PyTorch checkpoint; download it again.'
+        ) from err
+
+
+def _load_url(url: str, map_location: str) -> dict:
+    try:
+        return torch.hub.load_state_dict_from_url(
+            url, map_location=map_location, weights_only=True,
+            check_hash=False)
+    except (OSError, ValueError) as err:  # URLError is an OSError
+        cache = osp.join(torch.hub.get_dir(), 'checkpoints')
+        raise CheckpointError(
+            f'Could not download {url} ({err}), and it is not cached in '
+            f'{cache}. Without network access, download the file elsewhere '
+            f'and either put it in {cache} or pass --cfg-options '
+            'model.backbone.init_cfg.checkpoint=/path/to/file') from err
+
+
+def load_file(path_or_url: str, map_location: str = 'cpu') -> dict:
+    """Load a checkpoint from a path or an http(s) URL with
+    ``weights_only=True``: a file that would run code is refused."""
+    if re.match(r'^https?://', path_or_url):
+        return _load_url(path_or_url, map_location)
+    return _load_local(path_or_url, map_location)
+
+
+def unwrap_state_dict(checkpoint: dict) -> StateDict:
+    """The state dict itself, whether plain or nested under 'state_dict'
+    or 'model' (also 'module.'-prefixed ones from DataParallel)."""
+    for key in ('state_dict', 'model'):
+        if isinstance(checkpoint.get(key), dict):
+            checkpoint = checkpoint[key]
+            break
+    return {k[len('module.'):] if k.startswith('module.') else k: v
+            for k, v in checkpoint.items() if isinstance(v, torch.Tensor)}
+
+
+def detect_format(state_dict: StateDict) -> str:
+    """Which of :data:`FORMATS` the keys follow."""
+    keys = list(state_dict)
+    if any(k.startswith(('stem.conv.', 'stages.')) for k in keys):
+        return 'timm'
+    if any(k.startswith('backbone.') for k in keys):
+        dense_norms = any(re.match(r'backbone\.norm[024]\.', k) for k in keys)
+        heads = any(k.startswith(('neck.', 'decode_head.', 'bbox_head.',
+                                  'rpn_head.', 'roi_head.')) for k in keys)
+        return 'detector' if dense_norms or heads else 'mmpretrain'
+    return 'original'
+
+
+def _rename(state_dict: StateDict, rules) -> StateDict:
+    out = {}
+    for key, value in state_dict.items():
+        for pattern, repl in rules:
+            key = re.sub(pattern, repl, key)
+        out[key] = value
+    return out
+
+
+def _timm_to_original(sd: StateDict) -> StateDict:
+    out = _rename(sd, [
+        (r'^stem\.conv\.', 'patch_embed.proj.'),
+        (r'^stages\.(\d+)\.downsample\.conv\.',
+         lambda m: f'network.{2 * int(m[1]) - 1}.proj.'),
+        (r'^stages\.(\d+)\.blocks\.',
+         lambda m: f'network.{2 * int(m[1])}.'),
+        (r'layer_scale(\d)\.scale$', r'layer_scale_\1'),
+        (r'^head\.norm\.', 'norm.'),
+        (r'^head\.fc\.', 'head.'),
+    ])
+    # timm may store the 1x1 MLP convolutions as linear weights.
+    return {k: v[..., None, None] if re.search(r'mlp\.fc\d\.weight$', k)
+            and v.dim() == 2 else v for k, v in out.items()}
+
+
+def _original_to_timm(sd: StateDict) -> StateDict:
+    return _rename(sd, [
+        (r'^patch_embed\.proj\.', 'stem.conv.'),
+        (r'^network\.(\d+)\.',
+         lambda m: f'stages.{int(m[1]) // 2}.blocks.' if int(m[1]) % 2 == 0
+         else f'stages.{(int(m[1]) + 1) // 2}.downsample.'),
+        (r'downsample\.proj\.', 'downsample.conv.'),
+        (r'layer_scale_(\d)$', r'layer_scale\1.scale'),
+        (r'^norm\.', 'head.norm.'),
+        (r'^head\.(weight|bias)$', r'head.fc.\1'),
+    ])
+
+
+def _mmpretrain_to_original(sd: StateDict) -> StateDict:
+    return _rename(sd, [(r'^backbone\.norm6\.', 'norm.'),
+                        (r'^backbone\.', ''), (r'^head\.fc\.', 'head.')])
+
+
+def _original_to_mmpretrain(sd: StateDict) -> StateDict:
+    return _rename(sd, [(r'^norm\.', 'norm6.'), (r'^head\.', 'head.fc.'),
+                        (r'^(?!head\.)', 'backbone.')])
+
+
+def _detector_to_original(sd: StateDict) -> StateDict:
+    return {k[len('backbone.'):]: v for k, v in sd.items()
+            if k.startswith('backbone.')}
+
+
+TO_ORIGINAL: Dict[str, Callable[[StateDict], StateDict]] = {
+    'original': dict, 'timm': _timm_to_original,
+    'mmpretrain': _mmpretrain_to_original, 'detector': _detector_to_original}
+FROM_ORIGINAL: Dict[str, Callable[[StateDict], StateDict]] = {
+    'original': dict, 'timm': _original_to_timm,
+    'mmpretrain': _original_to_mmpretrain}
+
+
+def convert(state_dict: StateDict, target: str,
+            source: Optional[str] = None) -> StateDict:
+    """Convert a PoolFormer state dict between formats (source detected
+    when not given)."""
+    if target not in FROM_ORIGINAL:
+        raise ValueError(f'Unknown target format {target!r}; choose one of '
+                         f'{sorted(FROM_ORIGINAL)}.')
+    source = source or detect_format(state_dict)
+    return FROM_ORIGINAL[target](TO_ORIGINAL[source](state_dict))
+
+
+def load_pretrained(model: nn.Module, path_or_url: str,
+                    map_location: str = 'cpu',
+                    logger: str = 'current') -> dict:
+    """Load a PoolFormer checkpoint of any known format into ``model``.
+
+    Missing and unexpected keys are logged. A file for another arch (shape
+    mismatches) or one with no matching key raises :class:`CheckpointError`.
+    Returns ``dict(format=..., missing=[...], unexpected=[...])``.
+    """
+    from mmengine.logging import print_log
+
+    state_dict = unwrap_state_dict(load_file(path_or_url, map_location))
+    fmt = detect_format(state_dict)
+    state_dict = TO_ORIGINAL[fmt](state_dict)
+    own = model.state_dict()
+    mismatched = [f'{k}: {tuple(v.shape)} in the file, '
+                  f'{tuple(own[k].shape)} in the model'
+                  for k, v in state_dict.items()
+                  if k in own and v.shape != own[k].shape]
+    if mismatched:
+        raise CheckpointError(
+            f'{path_or_url} does not fit this PoolFormer (it is probably for '
+            f'another arch); {len(mismatched)} keys differ in shape, e.g.\n  '
+            + '\n  '.join(mismatched[:8]) +
+            '\nChoose the arch the checkpoint was trained with.')
+    matched = [k for k in state_dict if k in own]
+    if not matched:
+        raise CheckpointError(
+            f'No key of {path_or_url} matches PoolFormer (format looked like '
+            f'{fmt!r}; first keys: {list(state_dict)[:5]}). Is it a '
+            'PoolFormer checkpoint?')
+    result = model.load_state_dict(
+        {k: state_dict[k] for k in matched}, strict=False)
+    unexpected = sorted(set(state_dict) - set(own))
+    print_log(f'Loaded {len(matched)}/{len(own)} PoolFormer tensors from '
+              f'{path_or_url} ({fmt} format).', logger=logger)
+    if result.missing_keys:
+        print_log('Missing keys (kept at their initial values): '
+                  + ', '.join(result.missing_keys), logger=logger)
+    if unexpected:
+        print_log('Unexpected keys (ignored): ' + ', '.join(unexpected),
+                  logger=logger)
+    return dict(format=fmt, missing=list(result.missing_keys),
+                unexpected=unexpected)
+

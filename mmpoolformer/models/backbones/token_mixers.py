@@ -1,0 +1,123 @@
+"""Token mixers: the part of a MetaFormer block that mixes spatial tokens.
+
+Every mixer maps a ``(B, C, H, W)`` map to one of the same shape. The paper
+(Table 5) swaps pooling for identity, depthwise convolution, attention and
+spatial MLP; :func:`build_token_mixer` makes each from a name or a dict.
+"""
+from typing import Dict, Sequence, Type, Union
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Pooling(nn.Module):
+    """PoolFormer's mixer: average pooling minus the input itself.
+
+    The block already adds a residual, so ``pool(x) - x`` makes the mixer
+    contribute only the neighbourhood difference. Padding is excluded from
+    the average (``count_include_pad=False``), as in the original.
+    """
+
+    def __init__(self, dim: int, pool_size: int = 3) -> None:
+        super().__init__()
+        self.pool = nn.AvgPool2d(
+            pool_size, stride=1, padding=pool_size // 2,
+            count_include_pad=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pool(x) - x
+
+
+class IdentityMixer(nn.Identity):
+    """No token mixing at all: the paper's lower bound (74.3% for S12)."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+
+
+class DepthwiseConv(nn.Module):
+    """A depthwise convolution, the ablation's learnable local mixer."""
+
+    def __init__(self, dim: int, kernel_size: int = 3) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(dim, dim, kernel_size,
+                              padding=kernel_size // 2, groups=dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x)
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention over all ``H*W`` tokens (no positional
+    embedding, so any input size works)."""
+
+    def __init__(self, dim: int, head_dim: int = 32,
+                 qkv_bias: bool = False) -> None:
+        super().__init__()
+        if dim % head_dim:
+            raise ValueError(f'attention mixer: dim {dim} is not divisible '
+                             f'by head_dim {head_dim}; choose a head_dim '
+                             f'that divides every stage width.')
+        self.num_heads = dim // head_dim
+        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        tokens = x.flatten(2).transpose(1, 2)
+        q, k, v = self.qkv(tokens).reshape(
+            b, h * w, 3, self.num_heads, c // self.num_heads).permute(
+                2, 0, 3, 1, 4)
+        out = F.scaled_dot_product_attention(q, k, v)
+        out = self.proj(out.transpose(1, 2).reshape(b, h * w, c))
+        return out.transpose(1, 2).reshape(b, c, h, w)
+
+
+class SpatialMlp(nn.Module):
+    """A linear layer across tokens (MLP-Mixer / ResMLP style).
+
+    Its weight has one row per token, so it only works for the token grid
+    it was built for: give ``token_size`` (the map size at its stage).
+    """
+
+    def __init__(self, dim: int, token_size: Sequence[int] = None) -> None:
+        super().__init__()
+        if token_size is None:
+            raise ValueError(
+                "The 'spatial_mlp' mixer needs a fixed token grid: pass "
+                "dict(type='spatial_mlp', token_size=(H, W)) with the map "
+                'size of its stage (input size / stride).')
+        self.token_size = tuple(token_size)
+        num_tokens = self.token_size[0] * self.token_size[1]
+        self.fc = nn.Linear(num_tokens, num_tokens)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if tuple(x.shape[-2:]) != self.token_size:
+            raise ValueError(
+                f"The 'spatial_mlp' mixer was built for a {self.token_size} "
+                f'token grid but got {tuple(x.shape[-2:])}: it needs a fixed '
+                'input size. Resize every input to the size it was built '
+                "for, or use 'pooling', 'dwconv' or 'attention', which "
+                'accept any size.')
+        return self.fc(x.flatten(2)).reshape(x.shape)
+
+
+TOKEN_MIXERS: Dict[str, Type[nn.Module]] = {
+    'pooling': Pooling,
+    'identity': IdentityMixer,
+    'dwconv': DepthwiseConv,
+    'attention': Attention,
+    'spatial_mlp': SpatialMlp,
+}
+
+
+def build_token_mixer(cfg: Union[str, dict], dim: int) -> nn.Module:
+    """Build a mixer from a name (``'pooling'``) or a dict with ``type`` and
+    the mixer's options (``dict(type='pooling', pool_size=5)``)."""
+    cfg = dict(type=cfg) if isinstance(cfg, str) else dict(cfg)
+    name = cfg.pop('type', None)
+    if name not in TOKEN_MIXERS:
+        raise ValueError(f'Unknown token mixer {name!r}; valid mixers: '
+                         f'{sorted(TOKEN_MIXERS)}.')
+    return TOKEN_MIXERS[name](dim, **cfg)

@@ -1,0 +1,43 @@
+"""Convert a PoolFormer checkpoint between the original, timm and
+mmpretrain key layouts.
+
+    python tools/convert_checkpoint.py poolformer_s12.pth.tar s12_timm.pth --to timm
+
+The source format is detected from the keys (``--from`` overrides it).
+Loading is safe (``weights_only=True``) and the output is written
+atomically, so an interrupted run never leaves a half-written file.
+"""
+import argparse
+
+from mmengine.runner.checkpoint import save_checkpoint
+
+import mmpoolformer.engine  # noqa: F401 registers the atomic_local backend
+from mmpoolformer.checkpoint import (FORMATS, FROM_ORIGINAL, convert,
+                                     detect_format, load_file,
+                                     unwrap_state_dict)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('src', help='checkpoint path or URL')
+    parser.add_argument('dst', help='where to write the converted file')
+    parser.add_argument('--to', required=True, choices=sorted(FROM_ORIGINAL),
+                        help='target key layout')
+    parser.add_argument('--from', dest='source', choices=FORMATS,
+                        help='source layout (detected when omitted)')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    state_dict = unwrap_state_dict(load_file(args.src))
+    source = args.source or detect_format(state_dict)
+    converted = convert(state_dict, args.to, source=source)
+    save_checkpoint(converted, args.dst,
+                    backend_args=dict(backend='atomic_local'))
+    print(f'{args.src} ({source}, {len(state_dict)} tensors) -> '
+          f'{args.dst} ({args.to}, {len(converted)} tensors)')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Create the project-local virtualenv (.venv) with the pinned OpenMMLab stack.
+# Run again, it is a quick no-op: a stamp records what was installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+STAMP="$VENV/.mmpoolformer-setup"
+want=$(cat tools/setup_env.sh requirements/*.txt setup.py | sha1sum | cut -d' ' -f1)
+
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
+  exit 0
+fi
+
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+# pip, quiet, without the machine's noise about absent local index folders.
+pip() { "$VENV/bin/python" -m pip --disable-pip-version-check -q "$@" 2> >(grep -v "^WARNING: Location" >&2); }
+
+echo "[setup] torch (CPU wheel), mmengine and build tools"
+pip install -r requirements/torch.txt
+# mmcv 2.1.0's setup.py needs pkg_resources, which setuptools>=70 no longer ships.
+pip install "setuptools<70" wheel ninja
+# mmcv's setup.py imports torch and pkg_resources: build it without isolation.
+if ! "$VENV/bin/python" -c "import mmcv, mmcv.ops" 2>/dev/null; then
+  echo "[setup] building mmcv 2.1.0 with its ops from source (about 9 minutes on 2 cores, cached afterwards)"
+  pip install mmengine==0.10.7 numpy
+  MAX_JOBS=${MAX_JOBS:-2} pip install --no-build-isolation mmcv==2.1.0
+fi
+echo "[setup] mmdet, mmsegmentation and the rest"
+pip install -r requirements/runtime.txt -r requirements/tests.txt
+# imgaug ships the demo's quokka photo; its own deps are not needed (files are read, not imported).
+pip install --no-deps imgaug==0.4.0
+pip install --no-build-isolation --no-deps -e .
+echo "$want" > "$STAMP"
+echo "[setup] done: $VENV"
