@@ -18,14 +18,15 @@ fi
 pip() { "$VENV/bin/python" -m pip --disable-pip-version-check -q "$@" 2> >(grep -v "^WARNING: Location" >&2); }
 
 echo "[setup] torch (CPU wheel), mmengine and build tools"
+pip install -U pip
 pip install -r requirements/torch.txt
-# mmcv 2.1.0's setup.py needs pkg_resources, which setuptools>=70 no longer ships.
-pip install "setuptools<70" wheel ninja
 # mmcv's setup.py imports torch and pkg_resources: build it without isolation.
 if ! "$VENV/bin/python" -c "import mmcv, mmcv.ops" 2>/dev/null; then
   echo "[setup] building mmcv 2.1.0 with its ops from source (about 9 minutes on 2 cores, cached afterwards)"
-  pip install mmengine==0.10.7 numpy
+  # Its setup.py needs pkg_resources, which setuptools>=70 no longer ships.
+  pip install "setuptools<70" wheel ninja mmengine==0.10.7 numpy
   MAX_JOBS=${MAX_JOBS:-2} pip install --no-build-isolation mmcv==2.1.0
+  pip install "setuptools>=77"  # what torch itself asks for
 fi
 echo "[setup] mmdet, mmsegmentation and the rest"
 pip install -r requirements/runtime.txt -r requirements/tests.txt
