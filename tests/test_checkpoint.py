@@ -1,6 +1,8 @@
 """Loading official, timm and mmpretrain PoolFormer files, safely."""
 import os
 import pickle
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -138,3 +140,23 @@ def test_unreachable_url_says_to_use_a_local_file(monkeypatch, tmp_path):
     url = 'http://127.0.0.1:9/poolformer_s12.pth.tar'
     with pytest.raises(CheckpointError, match='init_cfg.checkpoint=/path'):
         load_pretrained(PoolFormer('s12'), url)
+
+
+def test_convert_tool_round_trips_through_every_format(release_file,
+                                                       tmp_path):
+    path, state = release_file
+    tool = os.path.join(os.path.dirname(__file__), '..', 'tools',
+                        'convert_checkpoint.py')
+    src = str(path)
+    for fmt in ('timm', 'mmpretrain', 'original'):
+        dst = str(tmp_path / f'{fmt}.pth')
+        result = subprocess.run(
+            [sys.executable, tool, src, dst, '--to', fmt],
+            capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        converted = torch.load(dst, weights_only=True)
+        assert detect_format(converted) == fmt
+        src = dst
+    assert converted.keys() == state.keys()
+    assert all(torch.equal(converted[k], v) for k, v in state.items())
+    assert not [p for p in os.listdir(tmp_path) if p.endswith('.tmp')]
