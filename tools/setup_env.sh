@@ -26,8 +26,10 @@ if ! "$VENV/bin/python" -c "import mmcv, mmcv.ops" 2>/dev/null; then
   # Its setup.py needs pkg_resources, which setuptools>=70 no longer ships.
   pip install "setuptools<70" wheel ninja mmengine==0.10.7 numpy
   MAX_JOBS=${MAX_JOBS:-2} pip install --no-build-isolation mmcv==2.1.0
-  pip install "setuptools>=77"  # what torch itself asks for
 fi
+# torch asks for >=77; mmengine resolves `mmdet::`/`mmseg::` config bases
+# through pkg_resources, which setuptools 81 removed.
+pip install "setuptools>=77.0.3,<81"
 echo "[setup] mmdet, mmsegmentation and the rest"
 pip install -r requirements/runtime.txt -r requirements/tests.txt
 # imgaug ships the demo's quokka photo; its own deps are not needed (files are read, not imported).
