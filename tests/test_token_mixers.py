@@ -125,3 +125,27 @@ def test_channel_layer_norm_normalises_channels_only():
                                atol=1e-5, rtol=0)
     torch.testing.assert_close(y.var(1, unbiased=False),
                                torch.ones(2, 3, 3), atol=1e-3, rtol=0)
+
+
+@pytest.mark.parametrize('config,params', [
+    ('detection/retinanet_poolformer_hybrid_s12.py', 26.2),
+    ('segmentation/fpn_poolformer_hybrid_s12.py', 20.2)])
+def test_hybrid_configs_build_and_run(config, params):
+    import importlib
+    import os.path as osp
+
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    cfg = Config.fromfile(osp.join(root, 'configs', config))
+    init_default_scope(cfg.default_scope)
+    models = importlib.import_module(f'{cfg.default_scope}.registry').MODELS
+    model = models.build(cfg.model)
+    mixers = [type(stage[0].token_mixer).__name__
+              for stage in model.backbone.network[::2]]
+    assert mixers == ['Pooling', 'Pooling', 'Attention', 'Attention']
+    count = sum(p.numel() for p in model.parameters()) / 1e6
+    assert count == pytest.approx(params, abs=0.05)
+    feats = model.extract_feat(torch.randn(1, 3, 96, 160))
+    assert all(torch.isfinite(f).all() for f in feats)
