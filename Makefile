@@ -8,7 +8,7 @@ setup:
 	@bash tools/setup_env.sh
 
 test: setup
-	$(PY) -m pytest tests -q -p no:cacheprovider
+	$(PY) -m pytest -q
 
 demo: setup
 	$(PY) tools/demo.py
