@@ -26,6 +26,13 @@ class CheckpointError(RuntimeError):
     """A checkpoint that cannot be used, with the reason and the fix."""
 
 
+def _unpickling_reason(err: pickle.UnpicklingError) -> str:
+    """The line of torch's refusal that names the offending global."""
+    lines = str(err).splitlines()
+    return next((line.strip() for line in lines
+                 if 'WeightsUnpickler error' in line), lines[0])
+
+
 def _load_local(path: str, map_location: str) -> dict:
     if not osp.isfile(path):
         raise FileNotFoundError(
@@ -37,9 +44,9 @@ def _load_local(path: str, map_location: str) -> dict:
     except pickle.UnpicklingError as err:
         raise CheckpointError(
             f'Refused to load {path!r}: it holds Python objects other than '
-            f'tensors and plain containers ({err.__class__.__name__}: '
-            f'{str(err).splitlines()[0]}). Only weights are loaded, never '
-            'code; save a plain state dict instead.') from err
+            f'tensors and plain containers ({_unpickling_reason(err)}). '
+            'Only weights are loaded, never code; save a plain state dict '
+            'instead.') from err
     except (RuntimeError, EOFError) as err:
         raise CheckpointError(
             f'Could not read checkpoint {path!r}: {err}. The file may be '

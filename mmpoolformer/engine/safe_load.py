@@ -1,17 +1,41 @@
-"""Resume under torch's ``weights_only=True`` default.
+"""Resume and test under torch's ``weights_only=True`` default.
 
 mmengine checkpoints carry its message hub (``HistoryBuffer`` objects of
-numpy arrays) and numpy scalars in their meta. Instead of switching the
-protection off, we allow exactly those types.
+numpy arrays, with references to ``HistoryBuffer``'s statistics methods,
+pickled as ``getattr(HistoryBuffer, 'mean')``) and numpy scalars in their
+meta. Instead of switching the protection off, we allow exactly those types,
+``getattr`` only for those methods, and load local files through
+:func:`mmpoolformer.checkpoint.load_file`, which refuses anything else with
+the reason and never runs the file's code.
 """
-from typing import List
+import os.path as osp
+import pickle
+from typing import Callable, List, Optional
 
 import numpy as np
 import torch
+from mmengine.runner import CheckpointLoader
+
+from ..checkpoint import load_file
+
+
+def _history_buffer_method(owner: type, name: str) -> Callable:
+    """Stands in for ``getattr`` while unpickling: only fetches the
+    statistics methods mmengine's ``HistoryBuffer`` pickles by reference."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if owner is HistoryBuffer and name in STATISTICS_METHODS:
+        return getattr(owner, name)
+    raise pickle.UnpicklingError(
+        f'getattr({owner!r}, {name!r}) is not allowed: only '
+        f'HistoryBuffer.{{{",".join(STATISTICS_METHODS)}}} are.')
+
+
+STATISTICS_METHODS = ('min', 'max', 'current', 'mean')
 
 
 def checkpoint_types() -> List[object]:
-    """The non-tensor types an mmengine training checkpoint contains."""
+    """The non-tensor types an mmengine training checkpoint contains (the
+    tuple names the global ``_history_buffer_method`` replaces)."""
     from mmengine.logging.history_buffer import HistoryBuffer
 
     multiarray = np._core.multiarray  # numpy >= 2
@@ -19,10 +43,33 @@ def checkpoint_types() -> List[object]:
                      ('bool', 'int8', 'int16', 'int32', 'int64', 'uint8',
                       'float16', 'float32', 'float64')]
     return [HistoryBuffer, np.ndarray, np.dtype, multiarray._reconstruct,
-            multiarray.scalar, *dtype_classes]
+            multiarray.scalar, *dtype_classes,
+            (_history_buffer_method, 'builtins.getattr')]
 
 
 def allow_checkpoint_types() -> None:
     """Add :func:`checkpoint_types` to torch's safe-load allow-list.
     Idempotent; everything else stays refused."""
     torch.serialization.add_safe_globals(checkpoint_types())
+
+
+def load_local_checkpoint(filename: str,
+                          map_location: Optional[str] = None) -> dict:
+    """mmengine's loader for local paths (``--resume``, ``load_from``, the
+    checkpoint of ``tools/test.py``): ``weights_only=True`` with the
+    reason and the fix when a file is missing, truncated or unsafe."""
+    path = osp.expanduser(filename)
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'Checkpoint {filename!r} does not exist. Pass the path of a '
+            'checkpoint file, e.g. work_dirs/<config>/iter_1000.pth.')
+    return load_file(path, map_location=map_location)
+
+
+def use_safe_checkpoint_loading() -> None:
+    """What the tools call before building the Runner: allow mmengine's
+    checkpoint types and load local checkpoints through
+    :func:`load_local_checkpoint`."""
+    allow_checkpoint_types()
+    CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint,
+                                     force=True)

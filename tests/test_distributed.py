@@ -1,0 +1,76 @@
+"""tools/dist_train.sh and dist_test.sh run two processes on a CPU-only
+machine (gloo) that train one model and test it together."""
+import os
+import os.path as osp
+import socket
+
+import torch
+
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+
+from mmpoolformer.engine import (load_local_checkpoint, revert_sync_bn,
+                                 use_safe_checkpoint_loading)
+from tests.tiny_data import write_tiny_ade
+from tests.tool_support import SEGMENTATION, run_tool, train_logs, write_config
+
+SAVE_RANKS = """
+custom_imports = dict(imports=['mmpoolformer', 'tests.tool_hooks'],
+                      allow_failed_imports=False)
+custom_hooks = [dict(type='SaveRankState')]
+"""
+
+
+def free_port() -> str:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return str(s.getsockname()[1])
+
+
+def build_model(config: str) -> torch.nn.Module:
+    init_default_scope('mmseg')
+    return MODELS.build(Config.fromfile(config).model)
+
+
+def test_two_cpu_processes_train_and_test_one_model(tmp_path, monkeypatch):
+    root = write_tiny_ade(str(tmp_path / 'ade'))
+    # The segmentation config uses SyncBN, which only runs on GPUs.
+    config = write_config(str(tmp_path / 'tiny.py'), SEGMENTATION, root,
+                          iters=4, interval=4, extra=SAVE_RANKS)
+    work_dir = str(tmp_path / 'work')
+    monkeypatch.setenv('PORT', free_port())
+    result = run_tool('dist_train.sh', config, '2', '--work-dir', work_dir)
+
+    use_safe_checkpoint_loading()
+    [logs] = train_logs(work_dir)
+    assert [log['step'] for log in logs] == [1, 2, 3, 4]
+    assert 'SyncBN needs GPUs' in result.stdout + result.stderr
+    # Both ranks trained the same parameters; rank 0's model was saved.
+    states = [torch.load(osp.join(work_dir, f'rank{r}_state.pth'))
+              for r in (0, 1)]
+    checkpoint = load_local_checkpoint(
+        osp.join(work_dir, 'iter_4.pth'))['state_dict']
+    assert states[0].keys() == states[1].keys() == checkpoint.keys()
+    for key, value in states[0].items():
+        assert torch.equal(checkpoint[key], value), key
+    parameters = dict(build_model(config).named_parameters())
+    assert len(parameters) > 10
+    for key in parameters:
+        assert torch.equal(states[1][key], states[0][key]), key
+    assert [f for f in os.listdir(work_dir) if f.endswith('.pth')
+            and not f.startswith('rank')] == ['iter_4.pth']
+
+    out = str(tmp_path / 'predictions.pkl')
+    run_tool('dist_test.sh', config, osp.join(work_dir, 'iter_4.pth'), '2',
+             '--work-dir', work_dir, '--out', out)
+    assert osp.getsize(out) > 0
+
+
+def test_sync_bn_becomes_bn_everywhere_in_a_model_config():
+    model = dict(norm_cfg=dict(type='SyncBN', requires_grad=True),
+                 heads=[dict(norm_cfg=dict(type='MMSyncBN')),
+                        dict(norm_cfg=dict(type='GN', num_groups=4))])
+    assert revert_sync_bn(model) == 2
+    assert model['norm_cfg']['type'] == 'BN'
+    assert [h['norm_cfg']['type'] for h in model['heads']] == ['BN', 'GN']

@@ -1,0 +1,84 @@
+"""Parameters and FLOPs of the model a config builds, for one input size.
+
+    python tools/analysis/get_flops.py configs/detection/retinanet_poolformer_s12.py --shape 800 1280
+
+Needs no dataset and no checkpoint: the model is built from the config with
+its library's scope and run on a random image of the given size, through
+``mmengine.analysis``. Detectors and segmentors count their backbone, neck
+and heads (for two-stage detectors up to the RoI heads' inputs, as
+``mode='tensor'`` defines); the data preprocessor is not counted.
+"""
+import argparse
+import importlib
+from functools import partial
+
+import torch
+from mmengine.analysis import get_model_complexity_info
+from mmengine.config import DictAction
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import init_default_scope
+
+from mmpoolformer.engine import load_config
+
+# The data sample each library's models read image sizes from.
+DATA_SAMPLES = {'mmdet': 'mmdet.structures.DetDataSample',
+                'mmseg': 'mmseg.structures.SegDataSample'}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='config file')
+    parser.add_argument('--shape', type=int, nargs='+', default=[1280, 800],
+                        help='input size: H W, or one number for H = W')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys')
+    parser.add_argument('--table', action='store_true',
+                        help='also print the per-module table')
+    args = parser.parse_args(argv)
+    if len(args.shape) not in (1, 2) or min(args.shape) < 1:
+        parser.error(f'--shape takes H W or one size, got {args.shape}')
+    args.shape = tuple(args.shape * (3 - len(args.shape)))[:2]
+    return args
+
+
+def data_sample(scope: str, shape: tuple):
+    """A data sample telling the model the image is ``shape``, unscaled."""
+    module, name = DATA_SAMPLES[scope].rsplit('.', 1)
+    sample = getattr(importlib.import_module(module), name)()
+    sample.set_metainfo(dict(img_shape=shape, ori_shape=shape,
+                             pad_shape=shape, batch_input_shape=shape,
+                             scale_factor=(1.0, 1.0)))
+    return sample
+
+
+def complexity(config: str, shape: tuple, cfg_options=None) -> dict:
+    """mmengine's complexity report (``flops``, ``params``, their ``_str``
+    forms, ``out_table``) for the config's model on a ``shape`` input."""
+    cfg = load_config(config, cfg_options)
+    scope = cfg.default_scope
+    if scope not in DATA_SAMPLES:
+        raise ValueError(f'{config}: default_scope {scope!r}; get_flops '
+                         f'knows {sorted(DATA_SAMPLES)}')
+    init_default_scope(scope)
+    models = importlib.import_module(f'{scope}.registry').MODELS
+    model = revert_sync_batchnorm(models.build(cfg.model)).eval()
+    # The tracer takes tensors only: bind the data sample, as mmdet's does.
+    model.forward = partial(model.forward,
+                            data_samples=[data_sample(scope, shape)])
+    with torch.no_grad():
+        return get_model_complexity_info(
+            model, inputs=(torch.rand(1, 3, *shape), ), show_table=True,
+            show_arch=False)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    info = complexity(args.config, args.shape, args.cfg_options)
+    if args.table:
+        print(info['out_table'])
+    print(f'Input shape: (3, {args.shape[0]}, {args.shape[1]})\n'
+          f'Flops: {info["flops_str"]}\nParams: {info["params_str"]}')
+
+
+if __name__ == '__main__':
+    main()

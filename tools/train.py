@@ -1,0 +1,48 @@
+"""Train a PoolFormer detector or segmentor with mmengine's Runner.
+
+    python tools/train.py configs/detection/retinanet_poolformer_s12.py
+    python tools/train.py CONFIG --resume            # from work_dir's last
+    python tools/train.py CONFIG --resume PATH.pth   # from that checkpoint
+
+The config's ``default_scope`` ('mmdet' or 'mmseg') chooses the library.
+"""
+import argparse
+
+from mmengine.device import get_device
+
+from mmpoolformer.engine.cli import add_common_args, build_runner, setup_config
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='config file, e.g. configs/detection/'
+                        'retinanet_poolformer_s12.py')
+    parser.add_argument(
+        '--resume', nargs='?', const='auto',
+        help='resume from this checkpoint, or (bare --resume) from the last '
+        'checkpoint in the work dir')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed precision (needs a GPU)')
+    add_common_args(parser)
+    args = parser.parse_args(argv)
+    if args.amp and get_device() == 'cpu':
+        parser.error('--amp needs a GPU (CUDA, NPU, MLU or MUSA) and none '
+                     'was found; train without --amp on CPU.')
+    return args
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    dataloaders = ['train_dataloader', 'val_dataloader']
+    cfg = setup_config(args, dataloaders)
+    if args.amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    if args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = None if args.resume == 'auto' else args.resume
+    build_runner(cfg).train()
+
+
+if __name__ == '__main__':
+    main()
