@@ -2,6 +2,7 @@
 original recipe, train and predict, load pretrained backbones from a local
 file or fail clearly without network, and accept checkpoints trained with
 the original mmdet 2.x code."""
+import glob
 import os.path as osp
 import socket
 from typing import List
@@ -20,8 +21,13 @@ from mmengine.structures import InstanceData
 from mmpoolformer.checkpoint import CheckpointError
 from mmpoolformer.models import PoolFormer
 from tests import reference_poolformer as ref
+from tests.tiny_data import COCO_CATEGORIES, write_tiny_coco
+from tests.tool_runs import save_as_original, evaluate_as_original, train
+from tests.tool_support import REPO
 
-CONFIGS = osp.join(osp.dirname(osp.dirname(__file__)), 'configs', 'detection')
+CONFIGS = osp.join(REPO, 'configs', 'detection')
+MMDET2_META = dict(mmdet_version='2.19.0', epoch=12, iter=87960,
+                   CLASSES=tuple(c['name'] for c in COCO_CATEGORIES))
 RELEASES = 'https://github.com/sail-sg/poolformer/releases/download/v1.0/'
 # Table 3 of the paper, in millions.
 PAPER_PARAMS = {
@@ -121,11 +127,14 @@ def _batch(model, with_mask: bool, training: bool) -> dict:
 def test_s12_trains_and_predicts(detector):
     torch.manual_seed(0)
     cfg = load_config(f'{detector}_poolformer_s12')
-    # Untrained heads score below the default 0.05 threshold; keep all.
+    # Untrained heads score below the default 0.05 threshold: keep the 10
+    # best boxes. 2 images with 2 objects need fewer proposals and RoIs.
     if detector == 'retinanet':
-        cfg.model.test_cfg.score_thr = 0.
+        cfg.model.test_cfg.update(score_thr=0., max_per_img=10)
     else:
-        cfg.model.test_cfg.rcnn.score_thr = 0.
+        cfg.model.test_cfg.rcnn.update(score_thr=0., max_per_img=10)
+        cfg.model.test_cfg.rpn.max_per_img = 100
+        cfg.model.train_cfg.rcnn.sampler.num = 64
     model = build_detector(cfg)
     with_mask = detector == 'mask_rcnn'
 
@@ -161,7 +170,7 @@ def test_pretrained_backbone_from_a_local_file(tmp_path):
     cfg = load_config('mask_rcnn_poolformer_s12')
     cfg.merge_from_dict({'model.backbone.init_cfg.checkpoint': path})
     model = build_detector(cfg)
-    model.init_weights()
+    model.backbone.init_weights()  # what the runner's init_weights() calls
     for key, value in original.state_dict().items():
         torch.testing.assert_close(model.backbone.state_dict()[key], value)
 
@@ -230,15 +239,88 @@ def test_mmdet2_checkpoint_of_the_original_code_loads(detector, tmp_path,
     torch.manual_seed(1)
     state_dict = {k: torch.randn(trained[k].shape) for k in keys}
     path = str(tmp_path / 'epoch_12.pth')
-    torch.save(dict(  # mmcv 1.x save_checkpoint layout
-        meta=dict(mmdet_version='2.19.0', mmcv_version='1.4.0', epoch=12,
-                  iter=87960, CLASSES=('person', 'bicycle', 'car'),
-                  config='model = dict(...)'),
-        state_dict=state_dict,
-        optimizer=dict(state={}, param_groups=[dict(lr=1e-4, params=[0])])),
-        path)
+    save_as_original(state_dict, path, MMDET2_META)
 
     model = build_detector(cfg)
     load_checkpoint(model, path, map_location='cpu', strict=True)
     for key, value in model.state_dict().items():
         torch.testing.assert_close(value, state_dict[key], msg=key)
+
+
+# The three classes of tiny_data's COCO. Untrained heads score below the
+# default threshold, so keep a few low-scoring boxes for the evaluation;
+# fewer proposals and RoIs, as 2 small images have few objects.
+TINY_HEADS = {
+    'retinanet': 'bbox_head=dict(num_classes=3), '
+                 'test_cfg=dict(score_thr=0., max_per_img=20)',
+    'mask_rcnn': 'roi_head=dict(bbox_head=dict(num_classes=3), '
+                 'mask_head=dict(num_classes=3)), '
+                 'train_cfg=dict(rcnn=dict(sampler=dict(num=64))), '
+                 'test_cfg=dict(rpn=dict(max_per_img=100), '
+                 'rcnn=dict(score_thr=0., max_per_img=20))'}
+TINY_TRAINING = '''
+_base_ = [{base!r}]
+data_root = {root!r}
+metainfo = dict(classes=('person', 'car', 'dog'))
+model = dict(backbone=dict(init_cfg=None), {heads})
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask={masks}),
+    dict(type='Resize', scale=(128, 96), keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(128, 96), keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask={masks}),
+    dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape',
+                                          'img_shape', 'scale_factor')),
+]
+dataset = dict(data_root=data_root, metainfo=metainfo,
+               data_prefix=dict(img='images/'))
+loader = dict(batch_size=1, num_workers=0, persistent_workers=False)
+train_dataloader = dict(**loader, dataset=dict(
+    ann_file='annotations/instances_train.json', pipeline=train_pipeline,
+    **dataset))
+val_dataloader = dict(**loader, dataset=dict(
+    ann_file='annotations/instances_val.json', pipeline=test_pipeline,
+    **dataset))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
+test_evaluator = val_evaluator
+train_cfg = dict(max_epochs=1)
+default_hooks = dict(logger=dict(interval=1),
+                     checkpoint=dict(save_optimizer=False))
+'''
+
+
+@pytest.mark.parametrize('detector', ['retinanet', 'mask_rcnn'])
+def test_tools_train_and_test_on_tiny_coco(detector, tmp_path):
+    """tools/train.py: two iterations and a COCO evaluation; only the data
+    (2 images of 96 x 128), classes, sampling, thresholds, epochs and what
+    the checkpoint holds change. Then tools/test.py evaluates the weights
+    saved as the original mmdet 2.x code did, to the same COCO AP."""
+    root = write_tiny_coco(str(tmp_path / 'coco'), num_images=2) + '/'
+    config = str(tmp_path / f'tiny_{detector}.py')
+    with open(config, 'w') as f:
+        f.write(TINY_TRAINING.format(
+            base=osp.join(CONFIGS, f'{detector}_poolformer_s12.py'),
+            root=root, masks=detector == 'mask_rcnn',
+            heads=TINY_HEADS[detector]))
+    work_dir = str(tmp_path / 'train')
+    losses, val = train(config, work_dir, metric='coco/bbox_mAP')
+    assert len(losses) == 2 and all(np.isfinite(losses))
+    tasks = ['bbox'] + (['segm'] if detector == 'mask_rcnn' else [])
+    for task in tasks:
+        assert 0 <= val[f'coco/{task}_mAP'] <= 1
+    # Saved by AtomicCheckpointHook, with no temporary file left.
+    checkpoint = osp.join(work_dir, 'epoch_1.pth')
+    assert not glob.glob(osp.join(work_dir, '.*.tmp'))
+
+    metrics = evaluate_as_original(config, checkpoint, MMDET2_META,
+                               str(tmp_path / 'test'))
+    for task in tasks:
+        for name in ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l'):
+            key = f'coco/{task}_{name}'
+            assert metrics[key] == val[key], key

@@ -19,9 +19,13 @@ from mmseg.structures import SegDataSample
 from mmpoolformer.models import PoolFormer
 from tests import reference_poolformer as ref
 from tests.tiny_data import write_tiny_ade
+from tests.tool_runs import save_as_original, evaluate_as_original, train
+from tests.tool_support import REPO
 
-CONFIGS = osp.join(osp.dirname(osp.dirname(__file__)), 'configs',
-                   'segmentation')
+CONFIGS = osp.join(REPO, 'configs', 'segmentation')
+MMSEG0_META = dict(mmseg_version='0.19.0', iter=40000,
+                   CLASSES=('wall', 'building'),
+                   PALETTE=[[120, 120, 120], [180, 120, 120]])
 RELEASES = 'https://github.com/sail-sg/poolformer/releases/download/v1.0/'
 # As built by the original code, in millions (the paper prints 23.2 for
 # S24, which its own backbone sizes rule out).
@@ -192,11 +196,57 @@ def test_mmseg0_checkpoint_of_the_original_code_loads(tmp_path, monkeypatch):
     state_dict = {k: torch.randint(1, 9, trained[k].shape).to(trained[k].dtype)
                   for k in keys}
     path = str(tmp_path / 'iter_40000.pth')
-    torch.save(dict(meta=dict(mmseg_version='0.19.0', iter=40000,
-                              CLASSES=('wall', 'building'),
-                              PALETTE=[[120, 120, 120], [180, 120, 120]]),
-                    state_dict=state_dict), path)
+    save_as_original(state_dict, path, MMSEG0_META)
     model = build_segmentor(cfg)
     load_checkpoint(model, path, map_location='cpu', strict=True)
     for key, value in model.state_dict().items():
         torch.testing.assert_close(value, state_dict[key], msg=key)
+
+
+TINY_TRAINING = '''
+_base_ = [{base!r}]
+crop_size = (64, 64)
+model = dict(backbone=dict(init_cfg=None),
+             data_preprocessor=dict(size=crop_size))
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='RandomResize', scale=(128, 96), ratio_range=(0.5, 2.0),
+         keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs'),
+]
+loader = dict(batch_size=2, num_workers=0, persistent_workers=False)
+train_dataloader = dict(**loader, dataset=dict(
+    data_root={root!r}, pipeline=train_pipeline))
+val_dataloader = dict(**loader, dataset=dict(data_root={root!r}))
+test_dataloader = val_dataloader
+train_cfg = dict(max_iters=2, val_interval=2)
+default_hooks = dict(logger=dict(interval=1),
+                     checkpoint=dict(save_optimizer=False))
+'''
+
+
+def test_tools_train_and_test_on_tiny_ade(tmp_path):
+    """tools/train.py: two iterations and an mIoU evaluation (with the
+    config's aligned test resize); only the data (2 images of 96 x 128),
+    training crops, iterations and what the checkpoint holds change. Then
+    tools/test.py evaluates the weights saved as the original mmseg 0.x
+    code did, to the same aAcc, mIoU and mAcc."""
+    root = write_tiny_ade(str(tmp_path / 'ade'), num_images=2)
+    config = str(tmp_path / 'tiny_fpn.py')
+    with open(config, 'w') as f:
+        f.write(TINY_TRAINING.format(
+            base=osp.join(CONFIGS, 'fpn_poolformer_s12.py'), root=root))
+    work_dir = str(tmp_path / 'train')
+    losses, val = train(config, work_dir, metric='mIoU')
+    assert len(losses) == 2 and all(np.isfinite(losses))
+    for name in ('aAcc', 'mIoU', 'mAcc'):
+        assert 0 <= val[name] <= 100
+
+    metrics = evaluate_as_original(config, osp.join(work_dir, 'iter_2.pth'),
+                               MMSEG0_META, str(tmp_path / 'test'))
+    for name in ('aAcc', 'mIoU', 'mAcc'):
+        assert metrics[name] == val[name], name

@@ -1,0 +1,44 @@
+"""The config tests' runs of tools/train.py and tools/test.py (through
+:func:`tests.tool_support.run_tool`), and what they read back."""
+import glob
+import json
+import os.path as osp
+from typing import Dict, List, Tuple
+
+import torch
+
+from tests.tool_support import run_tool
+
+
+def save_as_original(state_dict: dict, path: str, meta: dict) -> None:
+    """A checkpoint as mmcv 1.x (mmdet 2.x, mmseg 0.x) saved it, the layout
+    of the files sail-sg/poolformer released: ``meta`` and ``state_dict``."""
+    torch.save(dict(meta=dict(mmcv_version='1.4.0', **meta),
+                    state_dict=state_dict), path)
+
+
+def train(config: str, work_dir: str,
+          metric: str) -> Tuple[List[float], dict]:
+    """Run tools/train.py; return its logged losses and the validation
+    line holding ``metric``."""
+    run_tool('train.py', config, '--work-dir', work_dir)
+    [path] = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    with open(path) as f:
+        logs = [json.loads(line) for line in f]
+    [val] = [log for log in logs if metric in log]
+    return [log['loss'] for log in logs if 'loss' in log], val
+
+
+def evaluate_as_original(config: str, checkpoint: str, meta: dict,
+                     work_dir: str) -> Dict[str, float]:
+    """Save the weights of ``checkpoint`` as the original code did, run
+    tools/test.py on that file and return its metrics; every weight must
+    load (mmengine warns of any key that does not match)."""
+    legacy = osp.join(osp.dirname(checkpoint), 'as_original.pth')
+    weights = torch.load(checkpoint, weights_only=False)['state_dict']
+    save_as_original(weights, legacy, meta)
+    result = run_tool('test.py', config, legacy, '--work-dir', work_dir)
+    assert 'do not match exactly' not in result.stdout + result.stderr
+    [path] = glob.glob(osp.join(work_dir, '*', '*.json'))
+    with open(path) as f:
+        return json.load(f)
