@@ -4,6 +4,7 @@ necks and heads, 64 px training inputs (testing uses the configs' own
 pipelines) and iteration-based schedules without validation, on
 :mod:`tests.tiny_data`."""
 import glob
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -17,11 +18,27 @@ DETECTION_BASE = osp.join(REPO, 'configs', 'detection',
 SEGMENTATION_BASE = osp.join(REPO, 'configs', 'segmentation',
                              'fpn_poolformer_s12.py')
 
-_TINY_BACKBONE = """
-backbone = dict(arch=dict(_delete_=True, layers=[1, 1, 1, 1],
-                          embed_dims=[8, 16, 32, 64]),
-                init_cfg=None)
-"""
+_TINY_BACKBONE = dict(
+    arch=dict(_delete_=True, layers=[1, 1, 1, 1], embed_dims=[8, 16, 32, 64]),
+    init_cfg=None)
+# ``model`` overrides that make our configs' models tiny.
+TINY_DETECTOR = dict(
+    backbone=_TINY_BACKBONE,
+    neck=dict(in_channels=[8, 16, 32, 64], out_channels=16),
+    bbox_head=dict(in_channels=16, feat_channels=16, stacked_convs=1,
+                   num_classes=3),  # tests.tiny_data's COCO categories
+    test_cfg=dict(score_thr=0.0))  # untrained: keep boxes for the metric
+TINY_SEGMENTOR = dict(
+    backbone=_TINY_BACKBONE,
+    neck=dict(in_channels=[8, 16, 32, 64], out_channels=16),
+    decode_head=dict(in_channels=[16, 16, 16, 16], channels=16))
+
+
+
+def _literal(value: dict) -> str:
+    """``value`` as config source, inside a ``str.format`` template."""
+    return repr(value).replace('{', '{{').replace('}', '}}')
+
 
 _SCHEDULE = """
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters={iters})
@@ -38,12 +55,9 @@ log_processor = dict(by_epoch=False)
 randomness = dict(seed=0, deterministic=True)
 """
 
-DETECTION = (f"_base_ = [{DETECTION_BASE!r}]\n" + _TINY_BACKBONE + """
-model = dict(
-    backbone=backbone,
-    neck=dict(in_channels=[8, 16, 32, 64], out_channels=16),
-    bbox_head=dict(in_channels=16, feat_channels=16, stacked_convs=1))
-data_root = {root!r}
+DETECTION = (f"_base_ = [{DETECTION_BASE!r}]\n"
+             f"model = {_literal(TINY_DETECTOR)}\n"
+             + """data_root = {root!r}
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
@@ -51,7 +65,8 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs'),
 ]
-dataset = dict(data_root=data_root, data_prefix=dict(img='images/'))
+dataset = dict(data_root=data_root, data_prefix=dict(img='images/'),
+               metainfo=dict(classes=('person', 'car', 'dog')))
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
                         dataset=dict(ann_file='annotations/instances_train.json',
                                      pipeline=train_pipeline, **dataset))
@@ -61,13 +76,11 @@ test_dataloader = dict(batch_size=1, num_workers=0, persistent_workers=False,
 test_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
 """ + _SCHEDULE)
 
-SEGMENTATION = (f"_base_ = [{SEGMENTATION_BASE!r}]\n" + _TINY_BACKBONE + """
+SEGMENTATION = (f"_base_ = [{SEGMENTATION_BASE!r}]\n"
+                f"model = {_literal(TINY_SEGMENTOR)}\n"
+                + """
 crop_size = (64, 64)
-model = dict(
-    data_preprocessor=dict(size=crop_size),
-    backbone=backbone,
-    neck=dict(in_channels=[8, 16, 32, 64], out_channels=16),
-    decode_head=dict(in_channels=[16, 16, 16, 16], channels=16))
+model.update(data_preprocessor=dict(size=crop_size))
 data_root = {root!r}
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -124,3 +137,12 @@ def train_logs(work_dir: str) -> List[List[dict]]:
             logs = [json.loads(line) for line in f]
         runs.append([log for log in logs if 'loss' in log])
     return runs
+
+
+def load_tool(path: str):
+    """``tools/<path>`` as a module, to call its functions in-process."""
+    spec = importlib.util.spec_from_file_location(
+        osp.splitext(osp.basename(path))[0], osp.join(REPO, 'tools', path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
