@@ -67,6 +67,36 @@ def test_two_cpu_processes_train_and_test_one_model(tmp_path, monkeypatch):
     assert osp.getsize(out) > 0
 
 
+FAKE_SRUN = """#!/usr/bin/env bash
+# srun for one task on this machine: drop srun's options, set its variables.
+while [[ $1 == -* ]]; do [[ $1 == -p ]] && shift; shift; done
+SLURM_PROCID=0 SLURM_NTASKS=1 SLURM_LOCALID=0 SLURM_NODELIST=localhost \\
+    exec "$@"
+"""
+
+
+def test_slurm_train_runs_on_cpu(tmp_path, monkeypatch):
+    """tools/slurm_train.sh, under an srun that starts one local task."""
+    srun = tmp_path / 'bin' / 'srun'
+    srun.parent.mkdir()
+    srun.write_text(FAKE_SRUN)
+    srun.chmod(0o755)
+    monkeypatch.setenv('PATH', f'{srun.parent}:{os.environ["PATH"]}')
+    for name, value in dict(GPUS='1', GPUS_PER_NODE='1',
+                            MASTER_ADDR='127.0.0.1',
+                            MASTER_PORT=free_port()).items():
+        monkeypatch.setenv(name, value)
+    root = write_tiny_ade(str(tmp_path / 'ade'))
+    config = write_config(str(tmp_path / 'tiny.py'), SEGMENTATION, root,
+                          iters=1, interval=1)
+    work_dir = str(tmp_path / 'work')
+    result = run_tool('slurm_train.sh', 'partition', 'job', config,
+                      work_dir)
+    assert 'Distributed launcher: slurm' in result.stdout + result.stderr
+    assert [log['step'] for log in train_logs(work_dir)[0]] == [1]
+    assert osp.isfile(osp.join(work_dir, 'iter_1.pth'))
+
+
 def test_sync_bn_becomes_bn_everywhere_in_a_model_config():
     model = dict(norm_cfg=dict(type='SyncBN', requires_grad=True),
                  heads=[dict(norm_cfg=dict(type='MMSyncBN')),

@@ -10,6 +10,7 @@ nothing changes.
 """
 import os
 import subprocess
+from datetime import timedelta
 from typing import Any
 
 import torch
@@ -34,12 +35,16 @@ def _slurm_env() -> None:
 
 
 def _mpi_env() -> None:
+    """The same from Open MPI's variables; MASTER_ADDR must be given."""
     os.environ.setdefault('MASTER_PORT', '29500')
     if 'MASTER_ADDR' not in os.environ:
         raise KeyError('--launcher mpi needs MASTER_ADDR in the environment')
     os.environ['WORLD_SIZE'] = os.environ['OMPI_COMM_WORLD_SIZE']
     os.environ['RANK'] = os.environ['OMPI_COMM_WORLD_RANK']
     os.environ['LOCAL_RANK'] = os.environ['OMPI_COMM_WORLD_LOCAL_RANK']
+
+
+LAUNCHER_ENV = {'slurm': _slurm_env, 'mpi': _mpi_env}
 
 
 def revert_sync_bn(node: Any) -> int:
@@ -78,10 +83,10 @@ def setup_cpu_distributed(cfg: Config) -> bool:
     wrapper.setdefault('device_ids', None)
     cfg.model_wrapper_cfg = wrapper
     if not torch_dist.is_initialized():
-        {'slurm': _slurm_env, 'mpi': _mpi_env}.get(launcher, lambda: None)()
+        if launcher in LAUNCHER_ENV:  # torchrun ('pytorch') sets it itself
+            LAUNCHER_ENV[launcher]()
         kwargs = {k: v for k, v in dist_cfg.items() if k != 'backend'}
-        if 'timeout' in kwargs:
-            from datetime import timedelta
+        if 'timeout' in kwargs:  # seconds in configs, as for mmengine
             kwargs['timeout'] = timedelta(seconds=kwargs['timeout'])
         torch_dist.init_process_group(backend='gloo', **kwargs)
     return True
