@@ -18,7 +18,7 @@ parameter gets its gradient; only the pooling's backward is hand-written
 ``lerp`` from GroupNorm's statistics and the MLP is oneDNN's fused
 linear+GELU and linear+residual.
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -59,8 +59,9 @@ def _box_sum(x: torch.Tensor, size: int) -> torch.Tensor:
 
 
 class PoolMixer(torch.autograd.Function):
-    """``k * (pool(x) - x)`` for a per-channel ``k`` and the pooling of
-    :class:`Pooling` (stride 1, padding excluded from the count).
+    """``residual + k * (pool(x) - x)`` (or without ``residual``, None) for a
+    per-channel ``k`` and the pooling of :class:`Pooling` (stride 1,
+    padding excluded from the count).
 
     Saves only ``pool(x) - x``. The pooling's adjoint,
     ``pool^T(z) = box_sum(z / count)``, runs as a forward pooling, which is
@@ -68,13 +69,15 @@ class PoolMixer(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, k: torch.Tensor,
-                size: int) -> torch.Tensor:
+    def forward(ctx, x: torch.Tensor, k: torch.Tensor, size: int,
+                residual: Optional[torch.Tensor]) -> torch.Tensor:
         diff = F.avg_pool2d(x, size, 1, size // 2,
                             count_include_pad=False).sub_(x)
         ctx.save_for_backward(diff, k)
         ctx.size = size
-        return diff * k.view(1, -1, 1, 1)
+        k = k.view(1, -1, 1, 1)
+        return diff * k if residual is None else \
+            torch.addcmul(residual, diff, k)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
@@ -84,13 +87,15 @@ class PoolMixer(torch.autograd.Function):
             grad_k = (grad * diff).sum((0, 2, 3))
         if ctx.needs_input_grad[0]:
             grad = grad.contiguous(memory_format=torch.channels_last)
-            k = k.view(1, -1, 1, 1)
-            count = _box_sum(grad.new_ones((1, 1) + grad.shape[-2:]),
-                             ctx.size)
-            scaled = grad * (k / count).contiguous(
-                memory_format=torch.channels_last)
-            grad_x = _box_sum(scaled, ctx.size).addcmul_(grad, k, value=-1)
-        return grad_x, grad_k, None
+            h, w = grad.shape[-2:]
+            count = _box_sum(grad.new_ones(1, 1, h, w), ctx.size)
+            # k / count as a channels_last (1, C, H, W) map.
+            k_count = (k.view(1, 1, 1, -1) / count.view(1, h, w, 1)
+                       ).permute(0, 3, 1, 2)
+            grad_x = _box_sum(grad * k_count, ctx.size).addcmul_(
+                grad, k.view(1, -1, 1, 1), value=-1)
+        grad_residual = grad if ctx.needs_input_grad[3] else None
+        return grad_x, grad_k, None, grad_residual
 
 
 def _train_forward(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -100,9 +105,12 @@ def _train_forward(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
     # norm1.bias cancels in pool(y) - y; keeping it in the graph gives it the
     # zero gradient it has in the original (weight decay still applies).
     k = norm1.weight * scale1 + 0 * norm1.bias
-    mixed = PoolMixer.apply(F.group_norm(x, 1, eps=norm1.eps), k,
-                            block.token_mixer.pool.kernel_size)
-    x = x + block.drop_path(mixed)
+    normed = F.group_norm(x, 1, eps=norm1.eps)
+    size = block.token_mixer.pool.kernel_size
+    if isinstance(block.drop_path, nn.Identity):
+        x = PoolMixer.apply(normed, k, size, x)
+    else:
+        x = x + block.drop_path(PoolMixer.apply(normed, k, size, None))
 
     w1 = fc1.weight
     hidden = F.conv2d(F.group_norm(x, 1, eps=norm2.eps),
