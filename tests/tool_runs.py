@@ -7,6 +7,8 @@ from typing import Dict, List, Tuple
 
 import torch
 
+from mmpoolformer.checkpoint import load_file
+from mmpoolformer.engine import allow_checkpoint_types
 from tests.tool_support import run_tool
 
 
@@ -35,7 +37,8 @@ def evaluate_as_original(config: str, checkpoint: str, meta: dict,
     tools/test.py on that file and return its metrics; every weight must
     load (mmengine warns of any key that does not match)."""
     legacy = osp.join(osp.dirname(checkpoint), 'as_original.pth')
-    weights = torch.load(checkpoint, weights_only=False)['state_dict']
+    allow_checkpoint_types()  # the training checkpoint's message hub
+    weights = load_file(checkpoint)['state_dict']
     save_as_original(weights, legacy, meta)
     result = run_tool('test.py', config, legacy, '--work-dir', work_dir)
     assert 'do not match exactly' not in result.stdout + result.stderr
