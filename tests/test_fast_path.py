@@ -151,3 +151,39 @@ def test_other_blocks_keep_their_own_forward():
 
     ln = PoolFormer('s12', norm_cfg=dict(type='LN2d'), fast_path=True)
     assert not any(supports_fast_path(b) for s in ln.network[::2] for b in s)
+
+
+def test_folding_is_exact_in_float64():
+    """In float64 the fast path equals the plain one to rounding: the folds
+    are algebra, not approximations (this also runs the non-oneDNN
+    fallbacks, which take every dtype)."""
+    _, plain, fast = _models(CUSTOM)
+    plain.double(), fast.double()
+    x = torch.randn(SIZES[1], dtype=torch.double)
+    for train in (False, True):
+        plain.train(train), fast.train(train)
+        with torch.set_grad_enabled(train):
+            expected, got = plain(x), fast(x)
+        for g, e in zip(got, expected):
+            torch.testing.assert_close(g, e, rtol=0, atol=1e-10)
+    grads = [torch.randn_like(e) for e in expected]
+    torch.autograd.backward(expected, grads)
+    torch.autograd.backward(got, grads)
+    theirs = dict(plain.named_parameters())
+    for name, param in fast.named_parameters():
+        torch.testing.assert_close(param.grad, theirs[name].grad, rtol=0,
+                                   atol=1e-10, msg=name)
+
+
+def test_bf16_autocast_runs_and_stays_close():
+    """Under CPU bf16 autocast the linears run in bf16 (through F.linear,
+    as autocast expects) and the residual stream stays fp32."""
+    _, plain, fast = (m.eval() for m in _models(CUSTOM))
+    x = torch.randn(SIZES[0])
+    with torch.no_grad():
+        expected = plain(x)
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            got = fast(x)
+    for g, e in zip(got, expected):
+        assert g.dtype == torch.float32
+        assert (g - e).abs().max() < 0.05 * e.abs().max()

@@ -122,8 +122,12 @@ def _train_forward(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return x + block.drop_path(block.mlp.drop(out))
 
 
-def _mkldnn_linear() -> bool:
-    return torch.backends.mkldnn.is_available() and \
+def _mkldnn_linear(x: torch.Tensor) -> bool:
+    """Whether oneDNN's fused linear ops can take ``x``: fp32 and no
+    autocast (which F.linear follows, and they do not)."""
+    return x.dtype == torch.float32 and \
+        not torch.is_autocast_enabled('cpu') and \
+        torch.backends.mkldnn.is_available() and \
         torch.backends.mkldnn.enabled and \
         hasattr(torch.ops.mkldnn, '_linear_pointwise')
 
@@ -131,7 +135,7 @@ def _mkldnn_linear() -> bool:
 def _linear_act(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
                 act: nn.Module) -> torch.Tensor:
     """``act(linear(x))``, fused in oneDNN for GELU."""
-    if isinstance(act, nn.GELU) and _mkldnn_linear():
+    if isinstance(act, nn.GELU) and _mkldnn_linear(x):
         return torch.ops.mkldnn._linear_pointwise(
             x, weight, bias, 'gelu', [], act.approximate)
     return act(F.linear(x, weight, bias))
@@ -140,15 +144,18 @@ def _linear_act(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
 def _linear_add(x: torch.Tensor, residual: torch.Tensor,
                 weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """``linear(x) + residual``, fused in oneDNN."""
-    if _mkldnn_linear():
+    if _mkldnn_linear(x):
         return torch.ops.mkldnn._linear_pointwise.binary(
             x, residual, weight, bias, 'add')
-    return torch.addmm(residual, x, weight.t()).add_(bias)
+    return residual + F.linear(x, weight, bias)
 
 
 def _infer_forward(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
     b, c, h, w = x.shape
     norm1, norm2 = block.norm1, block.norm2
+    # The residual stream in the parameters' dtype, as the plain path's
+    # promotion gives under autocast; the linears follow autocast.
+    x = x.to(norm1.weight.dtype)
     fc1, fc2 = block.mlp.fc1, block.mlp.fc2
     scale1, scale2 = _layer_scales(block)
     # x + scale1 * (pool(y) - y) with y = norm1(x) is x + k * (pool(x) - x)
