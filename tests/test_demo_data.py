@@ -123,3 +123,27 @@ def test_demo_configs_use_the_builder_classes(config, key):
     assert tuple(classes) == (CLASSES if key == 'det' else SEG_CLASSES)
     assert cfg.val_dataloader.dataset.metainfo.classes == classes
     assert cfg.model.backbone.init_cfg is None
+
+
+def test_report_reads_mmengine_logs(tmp_path):
+    from mmpoolformer.demo.report import (format_table, plot_losses,
+                                          read_losses, read_test_metrics)
+    for stamp, loss in (('20260101_000000', 9.0), ('20260102_000000', 2.0)):
+        run = tmp_path / stamp
+        (run / 'vis_data').mkdir(parents=True)
+        (run / 'vis_data' / 'scalars.json').write_text(
+            json.dumps(dict(iter=6, loss=loss, lr=0.1)) + '\n' +
+            json.dumps(dict(iter=12, loss=loss / 4)) + '\n' +
+            json.dumps({'coco/bbox_mAP': 0.5, 'step': 2}) + '\n')
+        (run / f'{stamp}.json').write_text(
+            json.dumps({'coco/bbox_mAP': loss / 10, 'time': 'x'}))
+    # the newest run wins; non-loss and non-number entries are left out
+    assert read_losses(str(tmp_path)) == ([6, 12], [2.0, 0.5])
+    assert read_test_metrics(str(tmp_path)) == {'coco/bbox_mAP': 0.2}
+    with pytest.raises(FileNotFoundError, match='did the run finish'):
+        read_losses(str(tmp_path / 'missing'))
+    table = format_table(['model', 'mAP'], [['RetinaNet', '0.2']])
+    assert table.splitlines()[2] == '| RetinaNet | 0.2 |'
+    png = plot_losses({'RetinaNet': ([6, 12], [2.0, 0.5])},
+                      str(tmp_path / 'loss.png'))
+    assert Image.open(png).size[0] > 100

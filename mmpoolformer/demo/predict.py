@@ -1,0 +1,59 @@
+"""Models for the demo: the untrained starting point as a checkpoint, and
+predictions drawn on photos with mmdet's / mmseg's own visualizers."""
+import os
+import os.path as osp
+from typing import Dict
+
+import mmcv
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import set_random_seed
+
+from ..engine import use_safe_checkpoint_loading
+
+
+def save_initial_checkpoint(config: str, out_file: str, seed: int = 0) -> str:
+    """Build the model of ``config``, initialise it (``init_weights``, with
+    ``seed``) and save it, so the same untrained model can be evaluated by
+    ``tools/test.py`` and then trained with ``load_from``."""
+    cfg = Config.fromfile(config)
+    init_default_scope(cfg.default_scope)
+    from mmengine.registry import MODELS
+    set_random_seed(seed)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    os.makedirs(osp.dirname(out_file) or '.', exist_ok=True)
+    torch.save(dict(state_dict=model.state_dict(),
+                    meta=dict(seed=seed, config=config)), out_file)
+    return out_file
+
+
+def draw_predictions(config: str, checkpoint: str, images: Dict[str, str],
+                     out_dir: str, score_thr: float = 0.3) -> Dict[str, str]:
+    """Run the trained model on each image and draw its predictions (boxes
+    and masks, or the class map) into ``out_dir/<name>.jpg``."""
+    use_safe_checkpoint_loading()
+    scope = Config.fromfile(config).default_scope
+    os.makedirs(out_dir, exist_ok=True)
+    if scope == 'mmdet':
+        from mmdet.apis import inference_detector as infer
+        from mmdet.apis import init_detector as init
+        from mmdet.visualization import DetLocalVisualizer as Visualizer
+        draw_args = dict(pred_score_thr=score_thr)
+    else:
+        from mmseg.apis import inference_model as infer
+        from mmseg.apis import init_model as init
+        from mmseg.visualization import SegLocalVisualizer as Visualizer
+        draw_args = dict(with_labels=True)
+    model = init(config, checkpoint, device='cpu')
+    visualizer = Visualizer(name=f'demo:{osp.abspath(out_dir)}')
+    visualizer.dataset_meta = model.dataset_meta
+    written = {}
+    for name, path in images.items():
+        image = mmcv.imread(path, channel_order='rgb')
+        written[name] = osp.join(out_dir, name + '.jpg')
+        visualizer.add_datasample(name, image, infer(model, path),
+                                  draw_gt=False, out_file=written[name],
+                                  **draw_args)
+    return written
