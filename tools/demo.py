@@ -90,7 +90,8 @@ def own_visualizer(model: DemoModel, stage: str) -> List[str]:
 def run_model(model: DemoModel, work_dir: str, photos: Dict[str, str],
               progress: Progress) -> dict:
     """Evaluate untrained, train, evaluate trained, draw; return figures."""
-    from mmpoolformer.demo.predict import draw_predictions, save_initial_checkpoint
+    from mmpoolformer.demo.predict import (draw_predictions,
+                                           save_initial_checkpoint)
     from mmpoolformer.demo.report import read_losses, read_test_metrics
 
     out = osp.join(work_dir, model.key)

@@ -1,4 +1,5 @@
-"""Build the demo dataset: ``python -m mmpoolformer.demo [--root data/demo]``."""
+"""Build the demo dataset:
+``python -m mmpoolformer.demo [--root data/demo]``."""
 import argparse
 
 from .builder import build_demo_data

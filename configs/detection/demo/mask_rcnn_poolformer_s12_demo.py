@@ -1,7 +1,7 @@
 # Mask R-CNN + PoolFormer-S12 on the demo photos (`python -m mmpoolformer.demo`
 # writes data/demo/): the full COCO recipe with only the data, the schedule and
-# the RoI sampling budget changed, small enough to train on 2 CPU cores in a few
-# minutes. No pretrained weights offline: the backbone starts from random
+# the RoI sampling budget changed, small enough to train on 2 CPU cores in a
+# few minutes. No pretrained weights offline: the backbone starts from random
 # initialisation.
 _base_ = ['../mask_rcnn_poolformer_s12.py']
 
@@ -14,7 +14,8 @@ input_size = (256, 192)
 
 model = dict(
     backbone=dict(init_cfg=None),
-    roi_head=dict(bbox_head=dict(num_classes=6), mask_head=dict(num_classes=6)),
+    roi_head=dict(bbox_head=dict(num_classes=6),
+                  mask_head=dict(num_classes=6)),
     # Training budget: 64 sampled RoIs an image instead of 512 (at most 16
     # positives through the mask head), 3x less CPU time an iteration.
     train_cfg=dict(rcnn=dict(sampler=dict(num=64))))
