@@ -20,7 +20,7 @@ from mmpoolformer.models import PoolFormer
 from tests import reference_poolformer as ref
 from tests.tiny_data import write_tiny_ade
 from tests.tool_runs import save_as_original, evaluate_as_original, train
-from tests.tool_support import REPO
+from tests.tool_support import REPO, TINY_ADE_TRAIN_PIPELINE
 
 CONFIGS = osp.join(REPO, 'configs', 'segmentation')
 MMSEG0_META = dict(mmseg_version='0.19.0', iter=40000,
@@ -203,21 +203,11 @@ def test_mmseg0_checkpoint_of_the_original_code_loads(tmp_path, monkeypatch):
         torch.testing.assert_close(value, state_dict[key], msg=key)
 
 
-TINY_TRAINING = '''
+TINY_TRAINING = """
 _base_ = [{base!r}]
-crop_size = (64, 64)
+""" + TINY_ADE_TRAIN_PIPELINE + """
 model = dict(backbone=dict(init_cfg=None),
              data_preprocessor=dict(size=crop_size))
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='RandomResize', scale=(128, 96), ratio_range=(0.5, 2.0),
-         keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs'),
-]
 loader = dict(batch_size=2, num_workers=0, persistent_workers=False)
 train_dataloader = dict(**loader, dataset=dict(
     data_root={root!r}, pipeline=train_pipeline))
@@ -226,7 +216,7 @@ test_dataloader = val_dataloader
 train_cfg = dict(max_iters=2, val_interval=2)
 default_hooks = dict(logger=dict(interval=1),
                      checkpoint=dict(save_optimizer=False))
-'''
+"""
 
 
 def test_tools_train_and_test_on_tiny_ade(tmp_path):

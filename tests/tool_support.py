@@ -76,22 +76,28 @@ test_dataloader = dict(batch_size=1, num_workers=0, persistent_workers=False,
 test_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
 """ + _SCHEDULE)
 
-SEGMENTATION = (f"_base_ = [{SEGMENTATION_BASE!r}]\n"
-                f"model = {_literal(TINY_SEGMENTOR)}\n"
-                + """
+# The ADE20K training pipeline of fpn_poolformer_s12.py, scaled to 64 px crops
+# of tests.tiny_data's 96 x 128 images (the config then sets
+# model.data_preprocessor.size = crop_size).
+TINY_ADE_TRAIN_PIPELINE = """
 crop_size = (64, 64)
-model.update(data_preprocessor=dict(size=crop_size))
-data_root = {root!r}
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='RandomResize', scale=(128, 64), ratio_range=(0.5, 2.0),
+    dict(type='RandomResize', scale=(128, 96), ratio_range=(0.5, 2.0),
          keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PhotoMetricDistortion'),
     dict(type='PackSegInputs'),
 ]
+"""
+
+SEGMENTATION = (f"_base_ = [{SEGMENTATION_BASE!r}]\n"
+                f"model = {_literal(TINY_SEGMENTOR)}\n"
+                + TINY_ADE_TRAIN_PIPELINE + """
+model.update(data_preprocessor=dict(size=crop_size))
+data_root = {root!r}
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
                         dataset=dict(data_root=data_root,
                                      pipeline=train_pipeline))
