@@ -15,7 +15,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
-from mmpoolformer.checkpoint import CheckpointError
+from mmpoolformer.weight_files import CheckpointError
 from mmpoolformer.engine import (LibraryNotInstalledError, check_data_roots,
                                  import_library, load_config)
 from mmpoolformer.models import PoolFormer

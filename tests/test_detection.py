@@ -18,7 +18,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from mmengine.structures import InstanceData
 
-from mmpoolformer.checkpoint import CheckpointError
+from mmpoolformer.weight_files import CheckpointError
 from mmpoolformer.models import PoolFormer
 from tests import reference_poolformer as ref
 from tests.tiny_data import COCO_CATEGORIES, write_tiny_coco

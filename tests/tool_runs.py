@@ -7,7 +7,7 @@ from typing import Dict, List, Tuple
 
 import torch
 
-from mmpoolformer.checkpoint import load_file
+from mmpoolformer.weight_files import load_file
 from mmpoolformer.engine import allow_checkpoint_types
 from tests.tool_support import run_tool
 

@@ -12,7 +12,7 @@ import argparse
 from mmengine.runner.checkpoint import save_checkpoint
 
 import mmpoolformer.engine  # noqa: F401 registers the atomic_local backend
-from mmpoolformer.checkpoint import (FORMATS, FROM_ORIGINAL, convert,
+from mmpoolformer.weight_files import (FORMATS, FROM_ORIGINAL, convert,
                                      detect_format, load_file,
                                      unwrap_state_dict)
 

@@ -5,7 +5,7 @@ numpy arrays, with references to ``HistoryBuffer``'s statistics methods,
 pickled as ``getattr(HistoryBuffer, 'mean')``) and numpy scalars in their
 meta. Instead of switching the protection off, we allow exactly those types,
 ``getattr`` only for those methods, and load local files through
-:func:`mmpoolformer.checkpoint.load_file`, which refuses anything else with
+:func:`mmpoolformer.weight_files.load_file`, which refuses anything else with
 the reason and never runs the file's code.
 """
 import os.path as osp
@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from mmengine.runner import CheckpointLoader
 
-from ..checkpoint import load_file
+from ..weight_files import load_file
 
 
 def _history_buffer_method(owner: type, name: str) -> Callable:

@@ -9,7 +9,6 @@ from functools import partial
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
-import torch.utils.checkpoint as cp
 from mmcv.cnn import build_activation_layer, build_norm_layer
 from mmcv.cnn.bricks import DropPath
 from mmengine.logging import print_log
@@ -17,6 +16,7 @@ from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_init
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
+from torch.utils.checkpoint import checkpoint as activation_checkpoint
 
 from . import norms  # noqa: F401 registers LN2d for norm_cfg
 from .fast_path import block_forward, supports_fast_path
@@ -319,7 +319,7 @@ class PoolFormer(BaseModule):
         format-aware loader; other init_cfgs go to mmengine as usual."""
         cfg = self.init_cfg
         if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
-            from mmpoolformer.checkpoint import load_pretrained
+            from mmpoolformer.weight_files import load_pretrained
             load_pretrained(self, cfg['checkpoint'],
                             map_location=cfg.get('map_location', 'cpu'))
             self._is_init = True
@@ -332,7 +332,7 @@ class PoolFormer(BaseModule):
             if self.fast_path and supports_fast_path(block):
                 run = partial(block_forward, block)
             if self.with_cp and x.requires_grad:
-                x = cp.checkpoint(run, x, use_reentrant=False)
+                x = activation_checkpoint(run, x, use_reentrant=False)
             else:
                 x = run(x)
         return x

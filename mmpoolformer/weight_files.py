@@ -1,4 +1,4 @@
-"""PoolFormer checkpoints: safe loading, format detection and key mapping.
+"""PoolFormer weight files: safe reading, format detection and key mapping.
 
 Every format is mapped to the original sail-sg key names, which are also the
 names of our :class:`~mmpoolformer.models.PoolFormer`:

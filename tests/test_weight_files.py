@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from mmpoolformer.checkpoint import (CheckpointError, convert, detect_format,
+from mmpoolformer.weight_files import (CheckpointError, convert, detect_format,
                                      load_pretrained)
 from mmpoolformer.models import PoolFormer
 from tests import reference_poolformer as ref
