@@ -4,20 +4,11 @@ import pytest
 import torch
 
 from mmpoolformer.models import ARCH_SETTINGS, PoolFormer
+from mmpoolformer.testing import perturb_affines
 from tests import reference_poolformer as ref
 
 # Sizes that are not multiples of 32, to exercise padding at every stage.
 SIZES = [(1, 3, 97, 75), (2, 3, 64, 64)]
-
-
-def _perturb(model: torch.nn.Module) -> None:
-    """Random norms and layer scales, so parity covers every parameter
-    (their default values would hide a mix-up)."""
-    gen = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if 'norm' in name or 'layer_scale' in name:
-                param.copy_(torch.randn(param.shape, generator=gen) * 0.5 + 1)
 
 
 @pytest.mark.parametrize('arch', sorted(ARCH_SETTINGS))
@@ -26,7 +17,7 @@ def test_outputs_match_original(arch, fork_feat, monkeypatch):
     monkeypatch.delenv('FORK_LAST3', raising=False)
     torch.manual_seed(0)
     original = ref.poolformer(arch, fork_feat=fork_feat).eval()
-    _perturb(original)
+    perturb_affines(original)
     ours = PoolFormer(arch, fork_feat=fork_feat).eval()
     # strict: every key name and shape is the original's.
     ours.load_state_dict(original.state_dict(), strict=True)
@@ -58,7 +49,7 @@ def test_gradients_match_original(monkeypatch):
     monkeypatch.delenv('FORK_LAST3', raising=False)
     torch.manual_seed(0)
     original = ref.poolformer('s12', fork_feat=True)
-    _perturb(original)
+    perturb_affines(original)
     ours = PoolFormer('s12')
     ours.load_state_dict(original.state_dict())
     x = torch.randn(1, 3, 70, 45)

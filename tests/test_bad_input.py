@@ -19,8 +19,9 @@ from mmpoolformer.weight_files import CheckpointError
 from mmpoolformer.engine import (LibraryNotInstalledError, check_data_roots,
                                  import_library, load_config)
 from mmpoolformer.models import PoolFormer
+from mmpoolformer.testing import load_tool
 from tests.tool_support import (DETECTION_BASE, SEGMENTATION_BASE,
-                                TINY_DETECTOR, TINY_SEGMENTOR, load_tool)
+                                TINY_DETECTOR, TINY_SEGMENTOR)
 
 RNG = np.random.default_rng(0)
 # name -> image as cv2 writes it: grayscale, RGBA, 16-bit, and sizes that

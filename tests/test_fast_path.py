@@ -8,6 +8,7 @@ import torch
 from mmpoolformer.models import PoolFormer
 from mmpoolformer.models.backbones.fast_path import (PoolMixer,
                                                      supports_fast_path)
+from mmpoolformer.testing import perturb_affines
 from tests import reference_poolformer as ref
 
 # Not multiples of 32, so every stage pads its pooling and convolutions.
@@ -18,16 +19,6 @@ CUSTOM = dict(layers=[1, 1, 2, 1], embed_dims=[48, 96, 160, 256],
               mlp_ratios=[3, 4, 2, 4], layer_scale_init_value=1e-6)
 
 
-def _perturb(model: torch.nn.Module, seed: int = 0) -> None:
-    """Norm affines and layer scales around 1: each folded parameter then
-    changes the result (their defaults would hide a mix-up)."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if 'norm' in name or 'layer_scale' in name:
-                param.copy_(torch.randn(param.shape, generator=gen) * .5 + 1)
-
-
 def _models(arch, **kwargs):
     """The original, our plain path and our fast path, same weights."""
     torch.manual_seed(0)
@@ -36,7 +27,7 @@ def _models(arch, **kwargs):
                                   **arch, **kwargs)
     else:
         original = ref.poolformer(arch, fork_feat=True, **kwargs)
-    _perturb(original)
+    perturb_affines(original)
     plain = PoolFormer(arch, fork_last3=False, **kwargs)
     plain.load_state_dict(original.state_dict())
     fast = copy.deepcopy(plain)
@@ -142,7 +133,7 @@ def test_other_blocks_keep_their_own_forward():
     channel-only LayerNorm) run their usual forward, on channels_last maps."""
     mixers = ['pooling', 'pooling', 'attention', 'attention']
     plain = PoolFormer('s12', token_mixers=mixers, fork_last3=False).eval()
-    _perturb(plain)
+    perturb_affines(plain)
     fast = copy.deepcopy(plain)
     fast.fast_path = True
     assert [supports_fast_path(stage[0]) for stage in fast.network[::2]] \

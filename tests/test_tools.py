@@ -10,9 +10,10 @@ import pytest
 import torch
 from mmdet.registry import MODELS
 
+from mmpoolformer.testing import load_tool
 from tests.tiny_data import write_tiny_ade, write_tiny_coco
-from tests.tool_support import (DETECTION, REPO, SEGMENTATION, load_tool,
-                                run_tool, train_logs, write_config)
+from tests.tool_support import (DETECTION, REPO, SEGMENTATION, run_tool,
+                                train_logs, write_config)
 
 TASKS = {
     'detection': (DETECTION, write_tiny_coco, 'coco/bbox_mAP',

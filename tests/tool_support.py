@@ -4,7 +4,6 @@ necks and heads, 64 px training inputs (testing uses the configs' own
 pipelines) and iteration-based schedules without validation, on
 :mod:`tests.tiny_data`."""
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -144,11 +143,3 @@ def train_logs(work_dir: str) -> List[List[dict]]:
         runs.append([log for log in logs if 'loss' in log])
     return runs
 
-
-def load_tool(path: str):
-    """``tools/<path>`` as a module, to call its functions in-process."""
-    spec = importlib.util.spec_from_file_location(
-        osp.splitext(osp.basename(path))[0], osp.join(REPO, 'tools', path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

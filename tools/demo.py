@@ -10,7 +10,6 @@ tools/train.py, evaluates it again and draws its predictions. It ends with
 a loss-curve figure and a before/after table (also in summary.md).
 """
 import argparse
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -18,6 +17,8 @@ import sys
 import time
 from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple
+
+from mmpoolformer.testing import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DATA_ROOT = 'data/demo'  # where the demo configs read their data
@@ -60,19 +61,10 @@ class Progress:
         return time.time() - self.start
 
 
-def load_tool(name: str):
-    """``tools/<name>.py`` as a module, to call its ``main(argv)``."""
-    spec = importlib.util.spec_from_file_location(
-        f'mmpoolformer_tools_{name}', osp.join(REPO, 'tools', name + '.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def run_tool(name: str, argv: List[str]) -> None:
     """Run tools/<name>.py in this process, echoing its command line."""
     print(f'$ python tools/{name}.py {" ".join(argv)}', flush=True)
-    load_tool(name).main(argv)
+    load_tool(name + '.py').main(argv)
 
 
 def trained_checkpoint(train_dir: str) -> str:
