@@ -12,6 +12,7 @@ import glob
 import os
 import os.path as osp
 import tempfile
+import warnings
 from pathlib import Path
 from typing import List, Optional, Union
 
@@ -19,6 +20,8 @@ from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook
 from mmengine.registry import HOOKS
+
+from .private_apis import checkpoint_hook_saves_by_step
 
 TMP_SUFFIX = '.tmp'
 
@@ -97,6 +100,14 @@ class AtomicCheckpointHook(CheckpointHook):
                  **kwargs) -> None:
         super().__init__(*args, backend_args=backend_args or
                          dict(backend='atomic_local'), **kwargs)
+        if not checkpoint_hook_saves_by_step():
+            warnings.warn(
+                'This mmengine no longer saves through CheckpointHook.'
+                '_save_checkpoint_with_step(runner, step, meta), which '
+                'AtomicCheckpointHook overrides: each file is still written '
+                'atomically, but mmengine may delete the oldest checkpoint '
+                'before the new one is complete. mmengine 0.10.x keeps the '
+                'full guarantee.', RuntimeWarning)
 
     def before_train(self, runner) -> None:
         super().before_train(runner)

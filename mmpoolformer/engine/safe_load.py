@@ -17,6 +17,7 @@ import torch
 from mmengine.runner import CheckpointLoader
 
 from ..weight_files import load_file
+from .private_apis import numpy_pickle_rebuilders
 
 
 def _history_buffer_method(owner: type, name: str) -> Callable:
@@ -38,12 +39,11 @@ def checkpoint_types() -> List[object]:
     tuple names the global ``_history_buffer_method`` replaces)."""
     from mmengine.logging.history_buffer import HistoryBuffer
 
-    multiarray = np._core.multiarray  # numpy >= 2
     dtype_classes = [type(np.dtype(t)) for t in
                      ('bool', 'int8', 'int16', 'int32', 'int64', 'uint8',
                       'float16', 'float32', 'float64')]
-    return [HistoryBuffer, np.ndarray, np.dtype, multiarray._reconstruct,
-            multiarray.scalar, *dtype_classes,
+    return [HistoryBuffer, np.ndarray, np.dtype, *numpy_pickle_rebuilders(),
+            *dtype_classes,
             (_history_buffer_method, 'builtins.getattr')]
 
 
