@@ -1,9 +1,9 @@
-# The two newcomer commands: `make demo` and `make test`.
+# The newcomer commands: `make demo`, `make test` and `make lint`.
 # Each sets up the project-local .venv first (a quick no-op once done).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test
+.PHONY: setup demo test lint
 setup:
 	@bash tools/setup_env.sh
 
@@ -12,3 +12,8 @@ test: setup
 
 demo: setup
 	$(PY) tools/demo.py
+
+# Import order and style (settings in setup.cfg); `isort .` fixes the order.
+lint: setup
+	$(VENV)/bin/isort --check-only --diff .
+	$(VENV)/bin/flake8 .

@@ -1,6 +1,5 @@
 """Install mmpoolformer: PoolFormer as an OpenMMLab backbone plugin."""
 from pathlib import Path
-
 from setuptools import find_packages, setup
 
 version: dict = {}

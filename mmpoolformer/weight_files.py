@@ -216,4 +216,3 @@ def load_pretrained(model: nn.Module, path_or_url: str,
                   logger=logger)
     return dict(format=fmt, missing=list(result.missing_keys),
                 unexpected=unexpected)
-

@@ -18,11 +18,11 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from mmengine.structures import InstanceData
 
-from mmpoolformer.weight_files import CheckpointError
 from mmpoolformer.models import PoolFormer
+from mmpoolformer.weight_files import CheckpointError
 from tests import reference_poolformer as ref
 from tests.tiny_data import COCO_CATEGORIES, write_tiny_coco
-from tests.tool_runs import save_as_original, evaluate_as_original, train
+from tests.tool_runs import evaluate_as_original, save_as_original, train
 from tests.tool_support import REPO
 
 CONFIGS = osp.join(REPO, 'configs', 'detection')
@@ -157,7 +157,8 @@ def test_s12_trains_and_predicts(detector):
     for result, (h, w) in zip(results, [(128, 96), (112, 128)]):
         pred = result.pred_instances
         assert len(pred) > 0 and pred.bboxes.shape == (len(pred), 4)
-        assert (pred.bboxes[:, 2] <= w).all() and (pred.bboxes[:, 3] <= h).all()
+        assert (pred.bboxes[:, 2] <= w).all()
+        assert (pred.bboxes[:, 3] <= h).all()
         if with_mask:
             assert pred.masks.shape == (len(pred), h, w)
 
@@ -319,7 +320,7 @@ def test_tools_train_and_test_on_tiny_coco(detector, tmp_path):
     assert not glob.glob(osp.join(work_dir, '.*.tmp'))
 
     metrics = evaluate_as_original(config, checkpoint, MMDET2_META,
-                               str(tmp_path / 'test'))
+                                   str(tmp_path / 'test'))
     for task in tasks:
         for name in ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l'):
             key = f'coco/{task}_{name}'

@@ -19,7 +19,7 @@ from mmseg.structures import SegDataSample
 from mmpoolformer.models import PoolFormer
 from tests import reference_poolformer as ref
 from tests.tiny_data import write_tiny_ade
-from tests.tool_runs import save_as_original, evaluate_as_original, train
+from tests.tool_runs import evaluate_as_original, save_as_original, train
 from tests.tool_support import REPO, TINY_ADE_TRAIN_PIPELINE
 
 CONFIGS = osp.join(REPO, 'configs', 'segmentation')
@@ -173,8 +173,8 @@ def mmseg0_keys() -> list:
     """mmseg 0.x state dict keys of FPN (4 levels) and FPNHead (128
     channels, ConvModule with SyncBN, then conv_seg), transcribed from
     their definitions."""
-    keys = [f'neck.{kind}.{i}.conv.{p}' for kind in ('lateral_convs',
-                                                      'fpn_convs')
+    keys = [f'neck.{kind}.{i}.conv.{p}'
+            for kind in ('lateral_convs', 'fpn_convs')
             for i in range(4) for p in ('weight', 'bias')]
     bn = ('weight', 'bias', 'running_mean', 'running_var',
           'num_batches_tracked')
@@ -237,6 +237,6 @@ def test_tools_train_and_test_on_tiny_ade(tmp_path):
         assert 0 <= val[name] <= 100
 
     metrics = evaluate_as_original(config, osp.join(work_dir, 'iter_2.pth'),
-                               MMSEG0_META, str(tmp_path / 'test'))
+                                   MMSEG0_META, str(tmp_path / 'test'))
     for name in ('aAcc', 'mIoU', 'mAcc'):
         assert metrics[name] == val[name], name

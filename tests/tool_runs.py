@@ -7,8 +7,8 @@ from typing import Dict, List, Tuple
 
 import torch
 
-from mmpoolformer.weight_files import load_file
 from mmpoolformer.engine import allow_checkpoint_types
+from mmpoolformer.weight_files import load_file
 from tests.tool_support import run_tool
 
 
@@ -32,7 +32,7 @@ def train(config: str, work_dir: str,
 
 
 def evaluate_as_original(config: str, checkpoint: str, meta: dict,
-                     work_dir: str) -> Dict[str, float]:
+                         work_dir: str) -> Dict[str, float]:
     """Save the weights of ``checkpoint`` as the original code did, run
     tools/test.py on that file and return its metrics; every weight must
     load (mmengine warns of any key that does not match)."""

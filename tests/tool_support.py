@@ -33,7 +33,6 @@ TINY_SEGMENTOR = dict(
     decode_head=dict(in_channels=[16, 16, 16, 16], channels=16))
 
 
-
 def _literal(value: dict) -> str:
     """``value`` as config source, inside a ``str.format`` template."""
     return repr(value).replace('{', '{{').replace('}', '}}')
@@ -127,8 +126,9 @@ def run_tool(*args: str, check: bool = True,
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True,
                             text=True, timeout=timeout)
     if check and result.returncode != 0:
-        raise AssertionError(f'{args} exited with {result.returncode}:\n'
-                             f'{result.stdout[-3000:]}\n{result.stderr[-5000:]}')
+        raise AssertionError(
+            f'{args} exited with {result.returncode}:\n'
+            f'{result.stdout[-3000:]}\n{result.stderr[-5000:]}')
     return result
 
 
@@ -142,4 +142,3 @@ def train_logs(work_dir: str) -> List[List[dict]]:
             logs = [json.loads(line) for line in f]
         runs.append([log for log in logs if 'loss' in log])
     return runs
-

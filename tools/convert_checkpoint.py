@@ -1,7 +1,8 @@
-"""Convert a PoolFormer checkpoint between the original, timm and
+r"""Convert a PoolFormer checkpoint between the original, timm and
 mmpretrain key layouts.
 
-    python tools/convert_checkpoint.py poolformer_s12.pth.tar s12_timm.pth --to timm
+    python tools/convert_checkpoint.py \
+        poolformer_s12.pth.tar s12_timm.pth --to timm
 
 The source format is detected from the keys (``--from`` overrides it).
 Loading is safe (``weights_only=True``) and the output is written
@@ -13,8 +14,8 @@ from mmengine.runner.checkpoint import save_checkpoint
 
 import mmpoolformer.engine  # noqa: F401 registers the atomic_local backend
 from mmpoolformer.weight_files import (FORMATS, FROM_ORIGINAL, convert,
-                                     detect_format, load_file,
-                                     unwrap_state_dict)
+                                       detect_format, load_file,
+                                       unwrap_state_dict)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -1,7 +1,7 @@
 """What mmengine needs from us: safe resume, atomic checkpoints, CPU
 distributed runs and the checks the tools make before the Runner starts."""
 from .atomic_save import (AtomicCheckpointHook, AtomicLocalBackend,
-                                atomic_write, remove_partial_files)
+                          atomic_write, remove_partial_files)
 from .distributed import revert_sync_bn, setup_cpu_distributed
 from .preflight import (LIBRARY_PACKAGES, LibraryNotInstalledError,
                         check_data_roots, import_library, load_config)

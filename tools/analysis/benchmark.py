@@ -233,7 +233,8 @@ def run_case(name: str, args: argparse.Namespace,
 
     images = shape[0]
     base = times['original']
-    print(f'{flops:.1f} GFLOP per step (FlopAnalyzer, x2, {"x3" if train else "x1"}); '
+    passes = 'x3' if train else 'x1'
+    print(f'{flops:.1f} GFLOP per step (FlopAnalyzer, x2, {passes}); '
           f'fp32 matmul peak {peak:.0f} GFLOP/s (best of {args.rounds}); '
           f'load average {os.getloadavg()[0]:.1f}')
     print(f'{"variant":<18}{"img/s":>8}{"best":>8}{"ratio":>7}'

@@ -1,6 +1,7 @@
-"""Parameters and FLOPs of the model a config builds, for one input size.
+r"""Parameters and FLOPs of the model a config builds, for one input size.
 
-    python tools/analysis/get_flops.py configs/detection/retinanet_poolformer_s12.py --shape 800 1280
+    python tools/analysis/get_flops.py \
+        configs/detection/retinanet_poolformer_s12.py --shape 800 1280
 
 Needs no dataset and no checkpoint: the model is built from the config with
 its library's scope and run on a random image of the given size, through
