@@ -6,7 +6,7 @@ checks for what it needs and falls back where an equivalent exists;
 ``tests/test_private_apis.py`` fails, naming the API, the day one goes.
 """
 import inspect
-from typing import Callable, Tuple
+from typing import Callable, List, Tuple
 
 import numpy as np
 from mmengine.hooks import CheckpointHook
@@ -35,15 +35,24 @@ def checkpoint_hook_saves_by_step() -> bool:
                for caller in callers)
 
 
-def numpy_pickle_rebuilders() -> Tuple[Callable, Callable]:
-    """The functions numpy's pickles call to rebuild an array and a scalar:
-    ``multiarray._reconstruct`` and ``multiarray.scalar``, which live in
-    ``numpy._core`` from numpy 2 on and in ``numpy.core`` before.
+#: Where numpy's pickles say its rebuild functions live: ``numpy._core``
+#: from numpy 2 on, ``numpy.core`` before.
+NUMPY_MULTIARRAY_MODULES = ('numpy._core.multiarray', 'numpy.core.multiarray')
 
-    Asked of the pickle protocol (``__reduce__``) instead of imported by
-    module path, so they are the very objects, with the very names, that
-    this numpy writes into a checkpoint, whichever its version.
+
+def numpy_pickle_globals() -> List[Tuple[Callable, str]]:
+    """Allow-list entries for ``torch.serialization.add_safe_globals``: the
+    functions numpy's pickles call to rebuild an array and a scalar
+    (``multiarray._reconstruct`` and ``multiarray.scalar``), each under both
+    of numpy's module names, so a checkpoint written under numpy 1 or 2
+    loads under either.
+
+    The functions are asked of the pickle protocol (``__reduce__``) instead
+    of imported by their private module path, so they are the very objects
+    this numpy rebuilds with, whichever its version.
     """
-    array_rebuild = np.zeros(1).__reduce__()[0]
-    scalar_rebuild = np.float64(0).__reduce__()[0]
-    return array_rebuild, scalar_rebuild
+    rebuilders = (np.zeros(1).__reduce__()[0],
+                  np.float64(0).__reduce__()[0])
+    return [(function, f'{module}.{function.__name__}')
+            for function in rebuilders
+            for module in NUMPY_MULTIARRAY_MODULES]

@@ -17,7 +17,7 @@ import torch
 from mmengine.runner import CheckpointLoader
 
 from ..weight_files import load_file
-from .private_apis import numpy_pickle_rebuilders
+from .private_apis import numpy_pickle_globals
 
 
 def _history_buffer_method(owner: type, name: str) -> Callable:
@@ -35,14 +35,14 @@ STATISTICS_METHODS = ('min', 'max', 'current', 'mean')
 
 
 def checkpoint_types() -> List[object]:
-    """The non-tensor types an mmengine training checkpoint contains (the
-    tuple names the global ``_history_buffer_method`` replaces)."""
+    """The non-tensor types an mmengine training checkpoint contains (a
+    tuple gives the name a file uses for the function it allows)."""
     from mmengine.logging.history_buffer import HistoryBuffer
 
     dtype_classes = [type(np.dtype(t)) for t in
                      ('bool', 'int8', 'int16', 'int32', 'int64', 'uint8',
                       'float16', 'float32', 'float64')]
-    return [HistoryBuffer, np.ndarray, np.dtype, *numpy_pickle_rebuilders(),
+    return [HistoryBuffer, np.ndarray, np.dtype, *numpy_pickle_globals(),
             *dtype_classes,
             (_history_buffer_method, 'builtins.getattr')]
 
