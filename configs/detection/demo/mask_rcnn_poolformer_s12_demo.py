@@ -3,15 +3,9 @@
 # the RoI sampling budget changed, small enough to train on 2 CPU cores in a
 # few minutes. No pretrained weights offline: the backbone starts from random
 # initialisation.
-_base_ = ['../mask_rcnn_poolformer_s12.py']
+_base_ = ['../mask_rcnn_poolformer_s12.py', '_base_/demo_coco.py']
 
-data_root = 'data/demo/'
-metainfo = dict(
-    classes=('person', 'chair', 'diningtable', 'bottle', 'animal', 'item'),
-    palette=[(220, 20, 60), (0, 130, 200), (255, 180, 0), (60, 180, 75),
-             (145, 30, 180), (0, 200, 200)])
-input_size = (256, 192)
-
+data_root = _base_.demo_data_root
 model = dict(
     backbone=dict(init_cfg=None),
     roi_head=dict(bbox_head=dict(num_classes=6),
@@ -23,35 +17,29 @@ model = dict(
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='Resize', scale=input_size, keep_ratio=True),
+    dict(type='Resize', scale=_base_.input_size, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs')
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=input_size, keep_ratio=True),
+    dict(type='Resize', scale=_base_.input_size, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
                     'scale_factor'))
 ]
 train_dataloader = dict(
-    num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, metainfo=metainfo,
-                 ann_file='annotations/instances_train.json',
-                 data_prefix=dict(img='images/train/'),
-                 pipeline=train_pipeline))
+    **_base_.demo_loader,
+    dataset=dict(**_base_.demo_train_set, pipeline=train_pipeline))
 val_dataloader = dict(
-    num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, metainfo=metainfo,
-                 ann_file='annotations/instances_val.json',
-                 data_prefix=dict(img='images/val/'),
-                 pipeline=test_pipeline))
+    **_base_.demo_loader,
+    dataset=dict(**_base_.demo_val_set, pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
+val_evaluator = _base_.demo_evaluator
 test_evaluator = val_evaluator
 
-# Schedule: 36 train images, 18 iterations an epoch, 126 in all.
+# Schedule: 18 iterations an epoch, 126 in all.
 max_epochs = 7
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 optim_wrapper = dict(optimizer=dict(lr=0.0005), clip_grad=dict(max_norm=10))
