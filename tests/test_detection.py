@@ -15,14 +15,14 @@ from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from mmengine.structures import InstanceData
 
 from mmpoolformer.models import PoolFormer
 from mmpoolformer.weight_files import CheckpointError
 from tests import reference_poolformer as ref
 from tests.tiny_data import COCO_CATEGORIES, write_tiny_coco
-from tests.tool_runs import evaluate_as_original, save_as_original, train
+from tests.tool_runs import (assert_loads_as_original, evaluate_as_original,
+                             train)
 from tests.tool_support import REPO
 
 CONFIGS = osp.join(REPO, 'configs', 'detection')
@@ -239,13 +239,8 @@ def test_mmdet2_checkpoint_of_the_original_code_loads(detector, tmp_path,
     assert sorted(trained) == sorted(keys)
     torch.manual_seed(1)
     state_dict = {k: torch.randn(trained[k].shape) for k in keys}
-    path = str(tmp_path / 'epoch_12.pth')
-    save_as_original(state_dict, path, MMDET2_META)
-
-    model = build_detector(cfg)
-    load_checkpoint(model, path, map_location='cpu', strict=True)
-    for key, value in model.state_dict().items():
-        torch.testing.assert_close(value, state_dict[key], msg=key)
+    assert_loads_as_original(build_detector(cfg), state_dict,
+                             str(tmp_path / 'epoch_12.pth'), MMDET2_META)
 
 
 # The three classes of tiny_data's COCO. Untrained heads score below the

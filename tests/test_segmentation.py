@@ -11,7 +11,6 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
@@ -19,7 +18,8 @@ from mmseg.structures import SegDataSample
 from mmpoolformer.models import PoolFormer
 from tests import reference_poolformer as ref
 from tests.tiny_data import write_tiny_ade
-from tests.tool_runs import evaluate_as_original, save_as_original, train
+from tests.tool_runs import (assert_loads_as_original, evaluate_as_original,
+                             train)
 from tests.tool_support import REPO, TINY_ADE_TRAIN_PIPELINE
 
 CONFIGS = osp.join(REPO, 'configs', 'segmentation')
@@ -195,12 +195,8 @@ def test_mmseg0_checkpoint_of_the_original_code_loads(tmp_path, monkeypatch):
     assert sorted(trained) == sorted(keys)
     state_dict = {k: torch.randint(1, 9, trained[k].shape).to(trained[k].dtype)
                   for k in keys}
-    path = str(tmp_path / 'iter_40000.pth')
-    save_as_original(state_dict, path, MMSEG0_META)
-    model = build_segmentor(cfg)
-    load_checkpoint(model, path, map_location='cpu', strict=True)
-    for key, value in model.state_dict().items():
-        torch.testing.assert_close(value, state_dict[key], msg=key)
+    assert_loads_as_original(build_segmentor(cfg), state_dict,
+                             str(tmp_path / 'iter_40000.pth'), MMSEG0_META)
 
 
 TINY_TRAINING = """

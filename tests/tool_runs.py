@@ -6,6 +6,7 @@ import os.path as osp
 from typing import Dict, List, Tuple
 
 import torch
+from mmengine.runner import load_checkpoint
 
 from mmpoolformer.engine import allow_checkpoint_types
 from mmpoolformer.weight_files import load_file
@@ -17,6 +18,17 @@ def save_as_original(state_dict: dict, path: str, meta: dict) -> None:
     of the files sail-sg/poolformer released: ``meta`` and ``state_dict``."""
     torch.save(dict(meta=dict(mmcv_version='1.4.0', **meta),
                     state_dict=state_dict), path)
+
+
+def assert_loads_as_original(model: torch.nn.Module, state_dict: dict,
+                             path: str, meta: dict) -> None:
+    """Save ``state_dict`` at ``path`` as the original code did and check
+    that mmengine's ``load_checkpoint`` puts every tensor of it, strictly,
+    into ``model``."""
+    save_as_original(state_dict, path, meta)
+    load_checkpoint(model, path, map_location='cpu', strict=True)
+    for key, value in model.state_dict().items():
+        torch.testing.assert_close(value, state_dict[key], msg=key)
 
 
 def train(config: str, work_dir: str,
