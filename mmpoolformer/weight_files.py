@@ -4,7 +4,9 @@ Every format is mapped to the original sail-sg key names, which are also the
 names of our :class:`~mmpoolformer.models.PoolFormer`:
 
 - ``original``: sail-sg release files (``patch_embed.proj``, ``network.*``,
-  ``norm``/``head`` for classification, ``norm0``..``norm6`` for dense).
+  ``norm``/``head`` for classification, ``norm0``..``norm6`` for dense),
+  including the MetaFormer S12 files of ``metaformer.py``
+  (:func:`released_metaformer` tells which one).
 - ``timm``: timm's MetaFormer port (``stem.conv``, ``stages.*.blocks.*``).
 - ``mmpretrain``: ``backbone.``-prefixed, final norm ``norm6``, ``head.fc``.
 - ``detector``: a whole mmdet/mmseg model (``backbone.`` plus neck and heads),
@@ -100,6 +102,23 @@ def detect_format(state_dict: StateDict) -> str:
     return 'original'
 
 
+# Keys that only one released MetaFormer S12 file has; metaformer_id_s12 has
+# exactly PoolFormer-S12's keys (identity mixers have no weights).
+_METAFORMER_SIGNATURES = (
+    ('metaformer_pppa_s12_224', 'network.6.pos_embed'),
+    ('metaformer_ppaa_s12_224', 'network.4.pos_embed'),
+    ('metaformer_ppff_s12_224', 'network.4.0.token_mixer.fc.weight'),
+    ('metaformer_pppf_s12_224', 'network.6.0.token_mixer.fc.weight'),
+)
+
+
+def released_metaformer(state_dict: StateDict) -> Optional[str]:
+    """The arch name of a released MetaFormer S12 file (original layout)
+    with position embeddings or spatial FC mixers, else None."""
+    return next((arch for arch, key in _METAFORMER_SIGNATURES
+                 if key in state_dict), None)
+
+
 def _rename(state_dict: StateDict, rules) -> StateDict:
     out = {}
     for key, value in state_dict.items():
@@ -169,13 +188,47 @@ def convert(state_dict: StateDict, target: str,
         raise ValueError(f'Unknown target format {target!r}; choose one of '
                          f'{sorted(FROM_ORIGINAL)}.')
     source = source or detect_format(state_dict)
-    return FROM_ORIGINAL[target](TO_ORIGINAL[source](state_dict))
+    state_dict = TO_ORIGINAL[source](state_dict)
+    arch = released_metaformer(state_dict)
+    if arch and target != 'original':
+        raise ValueError(f'{arch} has no {target} layout (its position '
+                         'embedding or spatial FC shift the stage indices); '
+                         "keep it in the 'original' layout.")
+    return FROM_ORIGINAL[target](state_dict)
+
+
+def _strip_prefix(state_dict: StateDict, prefix: str,
+                  path_or_url: str) -> StateDict:
+    """The tensors under ``prefix`` (as mmengine's ``Pretrained`` init
+    takes them), with the prefix removed."""
+    prefix = prefix if prefix.endswith('.') else prefix + '.'
+    out = {k[len(prefix):]: v for k, v in state_dict.items()
+           if k.startswith(prefix)}
+    if not out:
+        raise CheckpointError(
+            f'{path_or_url} has no key starting with prefix {prefix!r} '
+            f'(first keys: {list(state_dict)[:5]}); fix init_cfg.prefix.')
+    return out
+
+
+def _check_released_arch(model: nn.Module, state_dict: StateDict,
+                         path_or_url: str) -> None:
+    arch = released_metaformer(state_dict)
+    own = model.state_dict()
+    if arch and any(k.startswith('network.') and k not in own
+                    for k in state_dict):
+        raise CheckpointError(
+            f'{path_or_url} holds {arch} weights (its position embedding or '
+            f"spatial FC keys say so); build the backbone with arch='{arch}' "
+            'to load it.')
 
 
 def load_pretrained(model: nn.Module, path_or_url: str,
                     map_location: str = 'cpu',
-                    logger: str = 'current') -> dict:
-    """Load a PoolFormer checkpoint of any known format into ``model``.
+                    logger: str = 'current',
+                    prefix: Optional[str] = None) -> dict:
+    """Load a PoolFormer checkpoint of any known format into ``model``
+    (only the keys under ``prefix``, stripped of it, when given).
 
     Missing and unexpected keys are logged. A file for another arch (shape
     mismatches) or one with no matching key raises :class:`CheckpointError`.
@@ -184,8 +237,11 @@ def load_pretrained(model: nn.Module, path_or_url: str,
     from mmengine.logging import print_log
 
     state_dict = unwrap_state_dict(load_file(path_or_url, map_location))
+    if prefix:
+        state_dict = _strip_prefix(state_dict, prefix, path_or_url)
     fmt = detect_format(state_dict)
     state_dict = TO_ORIGINAL[fmt](state_dict)
+    _check_released_arch(model, state_dict, path_or_url)
     own = model.state_dict()
     mismatched = [f'{k}: {tuple(v.shape)} in the file, '
                   f'{tuple(own[k].shape)} in the model'

@@ -12,7 +12,8 @@ def test_dense_outputs_have_strides_4_to_32():
     outs = model(x)
     assert isinstance(outs, tuple) and len(outs) == 4
     size = [(100 + 4 - 7) // 4 + 1, (130 + 4 - 7) // 4 + 1]  # the stem
-    for out, dim in zip(outs, [64, 128, 320, 512]):
+    assert model.out_channels == ARCH_SETTINGS['s12']['embed_dims']
+    for out, dim in zip(outs, model.out_channels):
         assert out.shape == (1, dim, *size)
         size = [(s + 2 - 3) // 2 + 1 for s in size]  # each downsampling
     assert outs[0].shape[-2:] == (25, 32) and outs[3].shape[-2:] == (4, 4)
@@ -21,7 +22,7 @@ def test_dense_outputs_have_strides_4_to_32():
 def test_out_indices_count_stages_and_build_only_their_norms():
     model = PoolFormer('s12', out_indices=(1, 3))
     outs = model(torch.randn(1, 3, 64, 64))
-    assert [o.shape[1] for o in outs] == [128, 512]
+    assert [o.shape[1] for o in outs] == model.out_channels == [128, 512]
     norms = {n.split('.')[0] for n, _ in model.named_parameters()
              if n.startswith('norm')}
     assert norms == {'norm2', 'norm6'}
@@ -59,18 +60,30 @@ def test_classification_params_match_paper(arch, params):
     assert count == pytest.approx(params, abs=0.1)
 
 
-def test_fork_last3_argument_wins_over_environment(monkeypatch):
-    monkeypatch.setenv('FORK_LAST3', '1')
-    assert isinstance(PoolFormer('s12').norm0, nn.Identity)
-    assert isinstance(PoolFormer('s12', fork_last3=False).norm0, nn.GroupNorm)
-    monkeypatch.delenv('FORK_LAST3')
+def test_fork_last3_is_a_plain_argument(monkeypatch):
+    monkeypatch.setenv('FORK_LAST3', '1')  # PoolFormer never reads it
+    assert isinstance(PoolFormer('s12').norm0, nn.GroupNorm)
     assert isinstance(PoolFormer('s12', fork_last3=True).norm0, nn.Identity)
+
+
+def test_legacy_builders_read_fork_last3_env_with_a_deprecation(
+        monkeypatch):
+    build = LEGACY_BUILDERS['poolformer_s12_feat']
+    monkeypatch.setenv('FORK_LAST3', '1')
+    with pytest.warns(FutureWarning, match='argument fork_last3=True'):
+        assert isinstance(build().norm0, nn.Identity)
+    # the argument wins, and then the environment is not read at all
+    assert isinstance(build(fork_last3=False).norm0, nn.GroupNorm)
+    monkeypatch.delenv('FORK_LAST3')
+    assert isinstance(build().norm0, nn.GroupNorm)
 
 
 @pytest.mark.parametrize('value', ['0', 'false', 'False', ''])
 def test_fork_last3_env_off_values(value, monkeypatch):
     monkeypatch.setenv('FORK_LAST3', value)
-    assert isinstance(PoolFormer('s12').norm0, nn.GroupNorm)
+    with pytest.warns(FutureWarning, match='fork_last3=False'):
+        model = LEGACY_BUILDERS['poolformer_s12_feat']()
+    assert isinstance(model.norm0, nn.GroupNorm)
 
 
 def test_fork_last3_leaves_no_parameter_unused_from_level_1():
@@ -127,3 +140,15 @@ def test_legacy_builders_match_original_configs():
     assert model.embed_dims == ARCH_SETTINGS['m36']['embed_dims']
     assert set(LEGACY_BUILDERS) == {f'poolformer_{a}_feat'
                                     for a in ARCH_SETTINGS}
+
+
+def test_classifier_is_the_head_on_the_features():
+    torch.manual_seed(0)
+    model = PoolFormer('s12', fork_feat=False, num_classes=7).eval()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        feats = model.forward_features(x)
+        assert [f.shape[1] for f in feats] == model.out_channels == [512]
+        torch.testing.assert_close(model.forward_head(feats), model(x),
+                                   rtol=0, atol=0)
+    assert model(x).shape == (2, 7)

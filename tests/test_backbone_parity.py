@@ -3,7 +3,7 @@ same outputs (1e-5, fp32) for every arch, in both modes."""
 import pytest
 import torch
 
-from mmpoolformer.models import ARCH_SETTINGS, PoolFormer
+from mmpoolformer.models import ARCH_SETTINGS, LEGACY_BUILDERS, PoolFormer
 from mmpoolformer.testing import perturb_affines
 from tests import reference_poolformer as ref
 
@@ -63,9 +63,11 @@ def test_gradients_match_original(monkeypatch):
 
 @pytest.mark.parametrize('env', ['1', 'yes'])
 def test_fork_last3_env_matches_original(env, monkeypatch):
+    # Only the original's config name reads FORK_LAST3 (deprecated).
     monkeypatch.setenv('FORK_LAST3', env)
     original = ref.poolformer('s12', fork_feat=True).eval()
-    ours = PoolFormer('s12').eval()
+    with pytest.warns(FutureWarning, match='fork_last3=True'):
+        ours = LEGACY_BUILDERS['poolformer_s12_feat']().eval()
     assert isinstance(ours.norm0, torch.nn.Identity)
     ours.load_state_dict(original.state_dict(), strict=True)
     x = torch.randn(1, 3, 64, 64)

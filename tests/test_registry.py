@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
@@ -52,3 +53,71 @@ def test_registers_into_one_library_when_the_other_is_absent(
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith('ok')
+
+
+USER_MIXER = '''
+import torch
+from torch import nn
+
+from mmpoolformer.models import TOKEN_MIXERS
+
+
+@TOKEN_MIXERS.register_module('NAME')
+class MaxPooling(nn.Module):
+    def __init__(self, dim, pool_size=3):
+        super().__init__()
+        self.pool = nn.MaxPool2d(pool_size, 1, pool_size // 2)
+
+    def forward(self, x):
+        return self.pool(x) - x
+'''
+
+
+@pytest.mark.parametrize('library', ['mmdet', 'mmseg'])
+def test_user_mixer_and_norm_by_name_from_a_library_config(
+        library, tmp_path, monkeypatch):
+    """A mixer added through our registry with custom_imports is usable by
+    name from mmdet's and mmseg's scopes, as are our norms."""
+    module = f'user_mixers_{library}'
+    mixer = f'max_pooling_{library}'  # one name per module: no clash
+    (tmp_path / f'{module}.py').write_text(USER_MIXER.replace('NAME', mixer))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    cfg_file = tmp_path / 'cfg.py'
+    cfg_file.write_text(
+        f"custom_imports = dict(imports=['mmpoolformer', '{module}'], "
+        'allow_failed_imports=False)\n'
+        f"default_scope = '{library}'\n"
+        "backbone = dict(type='PoolFormer', arch=dict(layers=[1, 1, 1, 1], "
+        'embed_dims=[8, 16, 32, 64]), norm_cfg=dict(type="LN2d"), '
+        f"token_mixers=['pooling', '{mixer}', '{mixer}', 'attention'])\n")
+    cfg = Config.fromfile(str(cfg_file))
+    init_default_scope(cfg.default_scope)
+    registry = __import__(f'{library}.registry', fromlist=['MODELS']).MODELS
+    model = registry.build(cfg.backbone)
+    mixers = [type(model.stage_blocks(i)[0].token_mixer).__name__
+              for i in range(4)]
+    assert mixers == ['Pooling', 'MaxPooling', 'MaxPooling', 'Attention']
+    assert type(model.stage_blocks(0)[0].norm1).__name__ == 'LayerNorm2d'
+    outs = model(torch.randn(1, 3, 64, 64))
+    assert [o.shape[1] for o in outs] == model.out_channels
+    # our scope's name works from any scope
+    scoped = registry.build(dict(type='mmpoolformer.PoolFormer',
+                                 arch=cfg.backbone.arch))
+    assert isinstance(scoped, PoolFormer)
+
+
+def test_nothing_is_forced_into_other_libraries_registries():
+    from mmengine.registry import MODELS as ROOT
+
+    from mmpoolformer.registry import MODELS
+    assert 'LN2d' not in ROOT.module_dict and 'LN2d' in MODELS.module_dict
+    assert MODELS.scope == 'mmpoolformer' and MODELS.parent is ROOT
+    # importing the registration twice keeps mmdet's entries as they are
+    import importlib
+
+    from mmdet.registry import MODELS as MMDET
+
+    import mmpoolformer.registry as ours
+    before = dict(MMDET.module_dict)
+    importlib.reload(ours)
+    assert MMDET.module_dict == before

@@ -17,19 +17,20 @@ DETECTION_BASE = osp.join(REPO, 'configs', 'detection',
 SEGMENTATION_BASE = osp.join(REPO, 'configs', 'segmentation',
                              'fpn_poolformer_s12.py')
 
+_TINY_WIDTHS = [8, 16, 32, 64]
 _TINY_BACKBONE = dict(
-    arch=dict(_delete_=True, layers=[1, 1, 1, 1], embed_dims=[8, 16, 32, 64]),
+    arch=dict(_delete_=True, layers=[1, 1, 1, 1], embed_dims=_TINY_WIDTHS),
     init_cfg=None)
 # ``model`` overrides that make our configs' models tiny.
 TINY_DETECTOR = dict(
     backbone=_TINY_BACKBONE,
-    neck=dict(in_channels=[8, 16, 32, 64], out_channels=16),
+    neck=dict(in_channels=_TINY_WIDTHS, out_channels=16),
     bbox_head=dict(in_channels=16, feat_channels=16, stacked_convs=1,
                    num_classes=3),  # tests.tiny_data's COCO categories
     test_cfg=dict(score_thr=0.0))  # untrained: keep boxes for the metric
 TINY_SEGMENTOR = dict(
     backbone=_TINY_BACKBONE,
-    neck=dict(in_channels=[8, 16, 32, 64], out_channels=16),
+    neck=dict(in_channels=_TINY_WIDTHS, out_channels=16),
     decode_head=dict(in_channels=[16, 16, 16, 16], channels=16))
 
 

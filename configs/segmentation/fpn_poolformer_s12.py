@@ -20,6 +20,9 @@ model = dict(
         _delete_=True,
         type='PoolFormer',
         arch='s12',
+        # FPN starts at level 0, so every stage keeps its output norm; set
+        # here so a FORK_LAST3 left in the shell cannot change it.
+        fork_last3=False,
         init_cfg=dict(
             type='Pretrained',
             checkpoint='https://github.com/sail-sg/poolformer/releases/'

@@ -1,3 +1,6 @@
-from .backbones import ARCH_SETTINGS, LEGACY_BUILDERS, PoolFormer
+from .backbones import (ARCH_SETTINGS, LEGACY_BUILDERS, METAFORMER_ARCHS,
+                        PoolFormer)
+from .builder import MODELS, TOKEN_MIXERS
 
-__all__ = ['ARCH_SETTINGS', 'LEGACY_BUILDERS', 'PoolFormer']
+__all__ = ['ARCH_SETTINGS', 'LEGACY_BUILDERS', 'METAFORMER_ARCHS', 'MODELS',
+           'PoolFormer', 'TOKEN_MIXERS']

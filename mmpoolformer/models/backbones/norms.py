@@ -1,14 +1,17 @@
-"""Norm layers for the paper's ablation that mmcv does not provide."""
+"""Norm layers for the paper's ablation that mmcv does not provide,
+registered in our scope (``norm_cfg=dict(type='LN2d')``)."""
 import torch
-from mmengine.registry import MODELS
 from torch import nn
 
+from ..builder import MODELS
 
-@MODELS.register_module('LN2d', force=True)
+
+@MODELS.register_module('LN2d')
 class LayerNorm2d(nn.Module):
     """LayerNorm over the channels only, for ``(B, C, H, W)`` maps.
 
-    The original's ``LayerNormChannel``, with the same formula. The default
+    The original's ``LayerNormChannel``, with the same formula (it is the
+    norm of the released ``metaformer_pppa``/``ppaa`` models). The default
     ``dict(type='GN', num_groups=1)`` instead normalises channels and space
     together: the paper's Modified Layer Norm.
     """

@@ -3,24 +3,29 @@
 A faithful mmengine port of sail-sg/poolformer: same module names (so the
 official checkpoints load strictly), same operations in the same order (so
 outputs match to the last bit), with mm-style options for dense prediction.
+The five MetaFormer S12 models of the original's ``metaformer.py`` are archs
+too (:data:`METAFORMER_ARCHS`), so their released files load as well.
 """
 import os
+import warnings
 from functools import partial
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
-from mmcv.cnn import build_activation_layer, build_norm_layer
+import torch.nn.functional as F
+from mmcv.cnn import build_activation_layer
 from mmcv.cnn.bricks import DropPath
 from mmengine.logging import print_log
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, PretrainedInit, initialize
 from mmengine.model.weight_init import trunc_normal_init
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint as activation_checkpoint
 
-from . import norms  # noqa: F401 registers LN2d for norm_cfg
+from ..builder import MODELS, build_norm, build_token_mixer
+from . import norms  # noqa: F401 registers LN2d
+from . import token_mixers as _token_mixers  # noqa: F401 registers mixers
 from .fast_path import block_forward, supports_fast_path
-from .token_mixers import build_token_mixer
 
 ARCH_SETTINGS: Dict[str, dict] = {
     's12': dict(layers=[2, 2, 6, 2], embed_dims=[64, 128, 320, 512],
@@ -35,38 +40,83 @@ ARCH_SETTINGS: Dict[str, dict] = {
                 mlp_ratios=[4, 4, 4, 4], layer_scale_init_value=1e-6),
 }
 
+_CHANNEL_LN = dict(type='LN2d', eps=1e-5)
+
+
+def _spatial_fc(size: int) -> dict:
+    """The released models' ``SpatialFc``: a bias-free FC over the grid."""
+    return dict(type='spatial_mlp', token_size=(size, size), bias=False)
+
+
+# The MetaFormer S12 models of sail-sg/poolformer's ``metaformer.py``, named
+# as there, with weights in its v1.0 release. Besides the PoolFormer keys
+# they may set the stage mixers, the norm and learned position embeddings
+# (added before a stage's blocks, at the map size of a 224x224 input).
+METAFORMER_ARCHS: Dict[str, dict] = {
+    'metaformer_id_s12': dict(
+        ARCH_SETTINGS['s12'], token_mixers='identity'),
+    'metaformer_pppa_s12_224': dict(
+        ARCH_SETTINGS['s12'], norm_cfg=_CHANNEL_LN,
+        token_mixers=['pooling', 'pooling', 'pooling', 'attention'],
+        pos_embed_sizes=[None, None, None, (7, 7)]),
+    'metaformer_ppaa_s12_224': dict(
+        ARCH_SETTINGS['s12'], norm_cfg=_CHANNEL_LN,
+        token_mixers=['pooling', 'pooling', 'attention', 'attention'],
+        pos_embed_sizes=[None, None, (14, 14), None]),
+    'metaformer_pppf_s12_224': dict(
+        ARCH_SETTINGS['s12'],
+        token_mixers=['pooling', 'pooling', 'pooling', _spatial_fc(7)]),
+    'metaformer_ppff_s12_224': dict(
+        ARCH_SETTINGS['s12'],
+        token_mixers=['pooling', 'pooling', _spatial_fc(14), _spatial_fc(7)]),
+}
+
 NUM_STAGES = 4
+_ARCH_DEFAULTS = dict(mlp_ratios=[4] * NUM_STAGES, layer_scale_init_value=1e-5,
+                      token_mixers='pooling',
+                      norm_cfg=dict(type='GN', num_groups=1),
+                      pos_embed_sizes=[None] * NUM_STAGES)
 
 
 def resolve_arch(arch: Union[str, dict]) -> dict:
     """Return the arch settings for a name or a custom dict, validated."""
+    known = {**ARCH_SETTINGS, **METAFORMER_ARCHS}
     if isinstance(arch, str):
-        if arch.lower() not in ARCH_SETTINGS:
+        if arch.lower() not in known:
             raise ValueError(
                 f'Unknown PoolFormer arch {arch!r}. Valid archs: '
-                f'{sorted(ARCH_SETTINGS)}, or a dict with keys layers, '
+                f'{sorted(ARCH_SETTINGS)}, the released MetaFormer models '
+                f'{sorted(METAFORMER_ARCHS)}, or a dict with keys layers, '
                 'embed_dims (and optionally mlp_ratios, '
                 'layer_scale_init_value).')
-        return dict(ARCH_SETTINGS[arch.lower()])
-    if not isinstance(arch, dict):
+        arch = known[arch.lower()]
+    elif not isinstance(arch, dict):
         raise TypeError(f'arch must be a str or a dict, got {type(arch)}')
     missing = {'layers', 'embed_dims'} - set(arch)
     if missing:
         raise ValueError(f'A custom PoolFormer arch dict needs the keys '
                          f'{sorted(missing)}; got {sorted(arch)}.')
-    settings = dict(mlp_ratios=[4] * NUM_STAGES, layer_scale_init_value=1e-5)
-    settings.update(arch)
-    for key in ('layers', 'embed_dims', 'mlp_ratios'):
+    settings = dict(_ARCH_DEFAULTS, **arch)
+    for key in ('layers', 'embed_dims', 'mlp_ratios', 'pos_embed_sizes'):
         if len(settings[key]) != NUM_STAGES:
             raise ValueError(f'arch[{key!r}] must have {NUM_STAGES} entries, '
                              f'one per stage; got {settings[key]}.')
     return settings
 
 
-def fork_last3_from_env() -> bool:
-    """The original's ``FORK_LAST3`` switch; '0', 'false' and '' mean off."""
-    value = os.environ.get('FORK_LAST3', '').strip().lower()
-    return value not in ('', '0', 'false', 'no', 'off')
+def _fork_last3_from_env(builder: str) -> bool:
+    """The original's ``FORK_LAST3`` switch, read only by the legacy
+    builders; '0', 'false', 'no', 'off' and '' mean off."""
+    value = os.environ.get('FORK_LAST3')
+    if value is None:
+        return False
+    enabled = value.strip().lower() not in ('', '0', 'false', 'no', 'off')
+    warnings.warn(
+        f'{builder}: reading FORK_LAST3={value!r} from the environment is '
+        'deprecated; pass the backbone argument fork_last3='
+        f'{enabled} instead (PoolFormer itself ignores FORK_LAST3).',
+        FutureWarning, stacklevel=3)
+    return enabled
 
 
 class PatchEmbed(nn.Module):
@@ -82,6 +132,26 @@ class PatchEmbed(nn.Module):
         return self.proj(x)
 
 
+class PositionEmbedding(nn.Module):
+    """A learned position embedding added to a map (``AddPositionEmb`` of
+    the released ``pppa``/``ppaa`` models).
+
+    It is learned for one map size; at another size it is resized
+    bicubically (as ViT-family ports do) and at its own used unchanged.
+    """
+
+    def __init__(self, dim: int, size: Sequence[int]) -> None:
+        super().__init__()
+        self.pos_embed = nn.Parameter(torch.zeros(1, dim, *size))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pos_embed = self.pos_embed
+        if pos_embed.shape[-2:] != x.shape[-2:]:
+            pos_embed = F.interpolate(pos_embed, size=x.shape[-2:],
+                                      mode='bicubic', align_corners=False)
+        return x + pos_embed
+
+
 class Mlp(nn.Module):
     """The channel MLP, as two 1x1 convolutions."""
 
@@ -92,12 +162,21 @@ class Mlp(nn.Module):
         self.act = build_activation_layer(act_cfg)
         self.fc2 = nn.Conv2d(hidden_dim, dim, 1)
         self.drop = nn.Dropout(drop)
-        for conv in (self.fc1, self.fc2):
-            trunc_normal_init(conv, std=.02, bias=0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.drop(self.act(self.fc1(x)))
         return self.drop(self.fc2(x))
+
+
+def init_from_scratch(module: nn.Module) -> None:
+    """The original's initialisation, for ``module.apply``: truncated
+    normal (std .02) weights and zero biases for every linear layer and the
+    channel MLPs' 1x1 convolutions; PyTorch's defaults elsewhere."""
+    if isinstance(module, Mlp):
+        for conv in (module.fc1, module.fc2):
+            trunc_normal_init(conv, std=.02, bias=0)
+    elif isinstance(module, nn.Linear):
+        trunc_normal_init(module, std=.02, bias=0)
 
 
 class PoolFormerBlock(nn.Module):
@@ -111,9 +190,9 @@ class PoolFormerBlock(nn.Module):
                  drop_path: float = 0., use_layer_scale: bool = True,
                  layer_scale_init_value: float = 1e-5) -> None:
         super().__init__()
-        self.norm1 = build_norm_layer(norm_cfg, dim)[1]
+        self.norm1 = build_norm(norm_cfg, dim)
         self.token_mixer = token_mixer
-        self.norm2 = build_norm_layer(norm_cfg, dim)[1]
+        self.norm2 = build_norm(norm_cfg, dim)
         self.mlp = Mlp(dim, int(dim * mlp_ratio), act_cfg, drop)
         self.drop_path = DropPath(drop_path) if drop_path > 0. \
             else nn.Identity()
@@ -135,25 +214,32 @@ class PoolFormerBlock(nn.Module):
         return x + self.drop_path(mlp_out)
 
 
+@MODELS.register_module()
 class PoolFormer(BaseModule):
     """PoolFormer backbone for classification and dense prediction.
 
-    Module names follow the original: ``patch_embed``, ``network`` (stages at
-    even positions 0, 2, 4, 6, downsampling at 1, 3, 5), per-output norms
-    ``norm0``/``norm2``/``norm4``/``norm6`` and, for classification, ``norm``
-    and ``head``. The official ImageNet files therefore load unchanged.
+    Module names follow the original: ``patch_embed``, ``network`` (each
+    stage's blocks, preceded by its downsampling and, in the position-embedded
+    MetaFormer archs, its ``pos_embed`` entry; PoolFormer's stages sit at
+    0, 2, 4, 6), per-output norms ``norm0``/``norm2``/``norm4``/``norm6``
+    (for stages 0-3) and, for classification, ``norm`` and ``head``. The
+    official ImageNet files therefore load unchanged.
 
     Args:
-        arch: 's12', 's24', 's36', 'm36', 'm48', or a dict with ``layers``,
-            ``embed_dims`` and optionally ``mlp_ratios`` and
-            ``layer_scale_init_value``.
-        pool_size: Pooling window of the default token mixer.
-        token_mixers: The mixer of each stage: one name or dict for all
-            stages, or a list of four (see ``token_mixers.TOKEN_MIXERS``:
+        arch: 's12', 's24', 's36', 'm36', 'm48'; a released MetaFormer S12
+            (``METAFORMER_ARCHS``: 'metaformer_id_s12',
+            'metaformer_pppa_s12_224', 'metaformer_ppaa_s12_224',
+            'metaformer_pppf_s12_224', 'metaformer_ppff_s12_224'); or a
+            dict with ``layers``, ``embed_dims`` and optionally
+            ``mlp_ratios`` and ``layer_scale_init_value``.
+        pool_size: Pooling window of the 'pooling' mixers.
+        token_mixers: The mixer of each stage: one registered name or dict
+            for all stages, or a list of four (see ``TOKEN_MIXERS``:
             'pooling', 'identity', 'dwconv', 'attention', 'spatial_mlp').
-            ``None`` is pooling everywhere, the original PoolFormer.
-        norm_cfg: Norm of every block and output; the default GroupNorm with
-            one group is the paper's Modified Layer Norm.
+            ``None`` is the arch's: pooling everywhere for PoolFormer.
+        norm_cfg: Norm of every block and output. ``None`` is the arch's:
+            GroupNorm with one group (the paper's Modified Layer Norm), or
+            the channel-only ``LN2d`` of the released pppa/ppaa models.
         act_cfg: Activation inside the channel MLP.
         in_patch_size, in_stride, in_pad: The stem convolution.
         down_patch_size, down_stride, down_pad: The downsampling convolutions.
@@ -163,8 +249,8 @@ class PoolFormer(BaseModule):
         fork_feat: True returns a tuple of per-stage maps (dense prediction);
             False returns class logits from ``norm`` and ``head``.
         fork_last3: Leave the first stage's output unnormalised, for necks
-            that start at level 1 (RetinaNet). ``None`` reads the original's
-            ``FORK_LAST3`` environment variable.
+            that start at level 1 (RetinaNet, as the original's
+            ``FORK_LAST3=1``).
         out_indices: Stages (0-3) whose maps are returned.
         frozen_stages: -1 freezes nothing, 0 the stem, k the stem and stages
             1..k with their output norms.
@@ -174,15 +260,16 @@ class PoolFormer(BaseModule):
             fused oneDNN kernels (see ``fast_path.py``): the same function,
             faster on CPU, equal to the default path up to float rounding.
         num_classes: Classes of the head when ``fork_feat=False``.
-        init_cfg: ``dict(type='Pretrained', checkpoint=PATH_OR_URL)`` loads
-            original, timm or mmpretrain PoolFormer files.
+        init_cfg: ``dict(type='Pretrained', checkpoint=PATH_OR_URL)``
+            (optionally with ``prefix``, or in a list with other init
+            configs) loads original, timm, mmpretrain or detector files.
     """
 
     def __init__(self,
                  arch: Union[str, dict] = 's12',
                  pool_size: int = 3,
                  token_mixers: Union[None, str, dict, Sequence] = None,
-                 norm_cfg: dict = dict(type='GN', num_groups=1),
+                 norm_cfg: Optional[dict] = None,
                  act_cfg: dict = dict(type='GELU'),
                  in_patch_size: int = 7,
                  in_stride: int = 4,
@@ -194,7 +281,7 @@ class PoolFormer(BaseModule):
                  drop_path_rate: float = 0.,
                  use_layer_scale: bool = True,
                  fork_feat: bool = True,
-                 fork_last3: Optional[bool] = None,
+                 fork_last3: bool = False,
                  out_indices: Sequence[int] = (0, 1, 2, 3),
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
@@ -205,9 +292,14 @@ class PoolFormer(BaseModule):
         super().__init__(init_cfg=init_cfg)
         settings = resolve_arch(arch)
         layers, embed_dims = settings['layers'], settings['embed_dims']
+        self.arch_name = arch if isinstance(arch, str) else 'custom'
         self.embed_dims = list(embed_dims)
         self.fork_feat = fork_feat
+        self.fork_last3 = bool(fork_last3)
         self.out_indices = self._check_out_indices(out_indices)
+        # The channels of each map that ``forward_features`` returns.
+        self.out_channels = [embed_dims[i] for i in self.out_indices] \
+            if fork_feat else [embed_dims[-1]]
         if not -1 <= frozen_stages <= NUM_STAGES:
             raise ValueError(f'frozen_stages must be in [-1, {NUM_STAGES}], '
                              f'got {frozen_stages}.')
@@ -215,18 +307,34 @@ class PoolFormer(BaseModule):
         self.norm_eval = norm_eval
         self.with_cp = with_cp
         self.fast_path = fast_path
+        self.strides = [in_stride * down_stride ** i
+                        for i in range(NUM_STAGES)]
 
-        mixers = self._per_stage_mixers(token_mixers, pool_size)
+        norm_cfg = norm_cfg or settings['norm_cfg']
+        mixers = self._per_stage_mixers(
+            token_mixers or settings['token_mixers'], pool_size)
 
         self.patch_embed = PatchEmbed(3, embed_dims[0], in_patch_size,
                                       in_stride, in_pad)
         total_blocks = sum(layers)
         network = []
+        # network indices of what runs before each stage's blocks
+        # (downsampling, position embedding), and of its blocks.
+        self._entry_indices: List[List[int]] = []
+        self._block_indices: List[int] = []
         for i in range(NUM_STAGES):
+            entries = []
             if i > 0:
-                network.append(
+                entries.append(
                     PatchEmbed(embed_dims[i - 1], embed_dims[i],
                                down_patch_size, down_stride, down_pad))
+            if settings['pos_embed_sizes'][i] is not None:
+                entries.append(PositionEmbedding(
+                    embed_dims[i], settings['pos_embed_sizes'][i]))
+            self._entry_indices.append(
+                list(range(len(network), len(network) + len(entries))))
+            network += entries
+            self._block_indices.append(len(network))
             first = sum(layers[:i])
             network.append(nn.Sequential(*[
                 PoolFormerBlock(
@@ -243,25 +351,18 @@ class PoolFormer(BaseModule):
         self.network = nn.ModuleList(network)
 
         if fork_feat:
-            if fork_last3 is None:
-                fork_last3 = fork_last3_from_env()
-            self.fork_last3 = fork_last3
             for stage in self.out_indices:
-                norm = nn.Identity() if stage == 0 and fork_last3 else \
-                    build_norm_layer(norm_cfg, embed_dims[stage])[1]
+                norm = nn.Identity() if stage == 0 and self.fork_last3 else \
+                    build_norm(norm_cfg, embed_dims[stage])
                 self.add_module(f'norm{2 * stage}', norm)
         else:
-            self.norm = build_norm_layer(norm_cfg, embed_dims[-1])[1]
+            self.norm = build_norm(norm_cfg, embed_dims[-1])
             self.head = nn.Linear(embed_dims[-1], num_classes) \
                 if num_classes > 0 else nn.Identity()
-            if num_classes > 0:
-                trunc_normal_init(self.head, std=.02, bias=0)
         self._freeze_stages()
 
     @staticmethod
     def _per_stage_mixers(token_mixers, pool_size: int) -> list:
-        if token_mixers is None:
-            token_mixers = 'pooling'
         if isinstance(token_mixers, (str, dict)):
             token_mixers = [token_mixers] * NUM_STAGES
         if len(token_mixers) != NUM_STAGES:
@@ -285,11 +386,17 @@ class PoolFormer(BaseModule):
                 f'{tuple(range(NUM_STAGES))}.')
         return tuple(sorted(set(indices)))
 
+    def stage_blocks(self, stage: int) -> nn.Sequential:
+        """The blocks of a stage (0-3)."""
+        return self.network[self._block_indices[stage]]
+
     def stage_modules(self, stage: int) -> List[nn.Module]:
-        """The modules of a stage (0-3): its downsampling (or the stem for
-        stage 0), its blocks, and its output norm if it has one."""
-        modules = [self.patch_embed if stage == 0
-                   else self.network[2 * stage - 1], self.network[2 * stage]]
+        """The modules of a stage (0-3): the stem for stage 0, its
+        downsampling and position embedding, its blocks, and its output norm
+        if it has one."""
+        modules = [self.patch_embed] if stage == 0 else []
+        modules += [self.network[i] for i in self._entry_indices[stage]]
+        modules.append(self.stage_blocks(stage))
         if self.fork_feat and stage in self.out_indices:
             modules.append(getattr(self, f'norm{2 * stage}'))
         return modules
@@ -315,19 +422,51 @@ class PoolFormer(BaseModule):
         return self
 
     def init_weights(self) -> None:
-        """Load ``init_cfg=dict(type='Pretrained', ...)`` through our
-        format-aware loader; other init_cfgs go to mmengine as usual."""
-        cfg = self.init_cfg
-        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
-            from mmpoolformer.weight_files import load_pretrained
+        """Initialise as the original does from scratch, then apply the
+        other ``init_cfg`` entries, then load each ``Pretrained`` one
+        (``checkpoint``, optional ``prefix`` and ``map_location``) through
+        our format-aware loader."""
+        from mmpoolformer.weight_files import load_pretrained
+
+        cfgs = self.init_cfg or []
+        cfgs = [cfgs] if isinstance(cfgs, dict) else list(cfgs)
+        pretrained = [cfg for cfg in cfgs
+                      if cfg['type'] in ('Pretrained', PretrainedInit)]
+        self.apply(init_from_scratch)
+        initialize(self, [cfg for cfg in cfgs if cfg not in pretrained])
+        for cfg in pretrained:
             load_pretrained(self, cfg['checkpoint'],
-                            map_location=cfg.get('map_location', 'cpu'))
-            self._is_init = True
-        else:
-            super().init_weights()
+                            map_location=cfg.get('map_location', 'cpu'),
+                            prefix=cfg.get('prefix'))
+
+    def _check_token_grid(self, stage: int, x: torch.Tensor,
+                          input_size: Tuple[int, int]) -> None:
+        """Mixers built for one token grid (spatial FC) need one input
+        size: say which, before they fail."""
+        grid = getattr(self.stage_blocks(stage)[0].token_mixer,
+                       'token_size', None)
+        if grid is None or tuple(x.shape[-2:]) == tuple(grid):
+            return
+        stride = self.strides[stage]
+        need = f'{grid[0] * stride}x{grid[1] * stride}'
+        raise ValueError(
+            f'PoolFormer arch {self.arch_name!r} needs {need} inputs: the '
+            f'spatial FC mixer of stage {stage} (stride {stride}) was built '
+            f'for a {grid[0]}x{grid[1]} token grid, but this '
+            f'{input_size[0]}x{input_size[1]} input gives '
+            f'{x.shape[-2]}x{x.shape[-1]}. Resize (or pad) every input to '
+            f'{need}, or use an arch with pooling or attention, which '
+            'accept any size.')
+
+    def _enter_stage(self, stage: int, x: torch.Tensor,
+                     input_size: Tuple[int, int]) -> torch.Tensor:
+        for index in self._entry_indices[stage]:
+            x = self.network[index](x)
+        self._check_token_grid(stage, x, input_size)
+        return x
 
     def _run_stage(self, stage: int, x: torch.Tensor) -> torch.Tensor:
-        for block in self.network[2 * stage]:
+        for block in self.stage_blocks(stage):
             run = block
             if self.fast_path and supports_fast_path(block):
                 run = partial(block_forward, block)
@@ -337,8 +476,11 @@ class PoolFormer(BaseModule):
                 x = run(x)
         return x
 
-    def forward(self, x: torch.Tensor
-                ) -> Union[Tuple[torch.Tensor, ...], torch.Tensor]:
+    def forward_features(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """The maps of ``out_indices``, each through its output norm; for
+        ``fork_feat=False`` the last stage's map alone (before ``norm``).
+        ``out_channels`` lists their channels."""
+        input_size = tuple(x.shape[-2:])
         if self.fast_path:
             x = x.contiguous(memory_format=torch.channels_last)
         x = self.patch_embed(x)
@@ -346,24 +488,39 @@ class PoolFormer(BaseModule):
         last_stage = max(self.out_indices) if self.fork_feat \
             else NUM_STAGES - 1
         for stage in range(last_stage + 1):
-            if stage > 0:
-                x = self.network[2 * stage - 1](x)
+            x = self._enter_stage(stage, x, input_size)
             x = self._run_stage(stage, x)
             if self.fork_feat and stage in self.out_indices:
                 outs.append(getattr(self, f'norm{2 * stage}')(x))
-        if self.fork_feat:
-            return tuple(outs)
-        x = self.norm(x)
+        return tuple(outs) if self.fork_feat else (x, )
+
+    def forward_head(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
+        """Class logits from the last map of :meth:`forward_features`:
+        final norm, global average pooling, linear head."""
+        x = self.norm(feats[-1])
         return self.head(x.mean([-2, -1]))
+
+    def forward(self, x: torch.Tensor
+                ) -> Union[Tuple[torch.Tensor, ...], torch.Tensor]:
+        feats = self.forward_features(x)
+        return feats if self.fork_feat else self.forward_head(feats)
 
 
 def _legacy_factory(arch: str):
-    """Builder for the original dense configs' ``poolformer_<arch>_feat``."""
+    """Builder for the original dense configs' ``poolformer_<arch>_feat``.
 
-    def build(style: Optional[str] = None, **kwargs) -> PoolFormer:
+    Like the original, it honours a ``FORK_LAST3`` environment variable
+    when ``fork_last3`` is not given, with a deprecation warning.
+    """
+
+    def build(style: Optional[str] = None, fork_last3: Optional[bool] = None,
+              **kwargs) -> PoolFormer:
         if style not in (None, 'pytorch'):
             print_log(f'PoolFormer ignores style={style!r}', level=30)
-        return PoolFormer(arch=arch, fork_feat=True, **kwargs)
+        if fork_last3 is None:
+            fork_last3 = _fork_last3_from_env(build.__name__)
+        return PoolFormer(arch=arch, fork_feat=True, fork_last3=fork_last3,
+                          **kwargs)
 
     build.__name__ = f'poolformer_{arch}_feat'
     build.__doc__ = f'PoolFormer-{arch.upper()} for dense prediction ' \
@@ -373,3 +530,5 @@ def _legacy_factory(arch: str):
 
 LEGACY_BUILDERS = {f'poolformer_{arch}_feat': _legacy_factory(arch)
                    for arch in ARCH_SETTINGS}
+for _name, _build in LEGACY_BUILDERS.items():
+    MODELS.register_module(_name, module=_build)

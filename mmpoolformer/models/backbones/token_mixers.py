@@ -2,15 +2,20 @@
 
 Every mixer maps a ``(B, C, H, W)`` map to one of the same shape. The paper
 (Table 5) swaps pooling for identity, depthwise convolution, attention and
-spatial MLP; :func:`build_token_mixer` makes each from a name or a dict.
+spatial MLP; each is registered in our ``TOKEN_MIXERS`` registry by the name
+a config uses, and :func:`~mmpoolformer.models.builder.build_token_mixer`
+makes it from that name or a dict.
 """
-from typing import Dict, Sequence, Type, Union
+from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..builder import TOKEN_MIXERS
 
+
+@TOKEN_MIXERS.register_module('pooling')
 class Pooling(nn.Module):
     """PoolFormer's mixer: average pooling minus the input itself.
 
@@ -29,6 +34,7 @@ class Pooling(nn.Module):
         return self.pool(x) - x
 
 
+@TOKEN_MIXERS.register_module('identity')
 class IdentityMixer(nn.Identity):
     """No token mixing at all: the paper's lower bound (74.3% for S12)."""
 
@@ -36,6 +42,7 @@ class IdentityMixer(nn.Identity):
         super().__init__()
 
 
+@TOKEN_MIXERS.register_module('dwconv')
 class DepthwiseConv(nn.Module):
     """A depthwise convolution, the ablation's learnable local mixer."""
 
@@ -48,9 +55,14 @@ class DepthwiseConv(nn.Module):
         return self.conv(x)
 
 
+@TOKEN_MIXERS.register_module('attention')
 class Attention(nn.Module):
     """Multi-head self-attention over all ``H*W`` tokens (no positional
-    embedding, so any input size works)."""
+    embedding of its own, so any input size works).
+
+    As in the released MetaFormer models, q is scaled by ``head_dim**-0.5``
+    before its product with k (the original's trick for a stable product).
+    """
 
     def __init__(self, dim: int, head_dim: int = 32,
                  qkv_bias: bool = False) -> None:
@@ -60,6 +72,7 @@ class Attention(nn.Module):
                              f'by head_dim {head_dim}; choose a head_dim '
                              f'that divides every stage width.')
         self.num_heads = dim // head_dim
+        self.scale = head_dim ** -0.5
         self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
 
@@ -69,19 +82,23 @@ class Attention(nn.Module):
         q, k, v = self.qkv(tokens).reshape(
             b, h * w, 3, self.num_heads, c // self.num_heads).permute(
                 2, 0, 3, 1, 4)
-        out = F.scaled_dot_product_attention(q, k, v)
+        out = F.scaled_dot_product_attention(
+            q * self.scale, k, v, scale=1.)
         out = self.proj(out.transpose(1, 2).reshape(b, h * w, c))
         return out.transpose(1, 2).reshape(b, c, h, w)
 
 
+@TOKEN_MIXERS.register_module('spatial_mlp')
 class SpatialMlp(nn.Module):
     """A linear layer across tokens (MLP-Mixer / ResMLP style).
 
     Its weight has one row per token, so it only works for the token grid
-    it was built for: give ``token_size`` (the map size at its stage).
+    it was built for: give ``token_size`` (the map size at its stage). The
+    released MetaFormer models (``SpatialFc`` there) have no bias.
     """
 
-    def __init__(self, dim: int, token_size: Sequence[int] = None) -> None:
+    def __init__(self, dim: int, token_size: Optional[Sequence[int]] = None,
+                 bias: bool = True) -> None:
         super().__init__()
         if token_size is None:
             raise ValueError(
@@ -90,7 +107,7 @@ class SpatialMlp(nn.Module):
                 'size of its stage (input size / stride).')
         self.token_size = tuple(token_size)
         num_tokens = self.token_size[0] * self.token_size[1]
-        self.fc = nn.Linear(num_tokens, num_tokens)
+        self.fc = nn.Linear(num_tokens, num_tokens, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if tuple(x.shape[-2:]) != self.token_size:
@@ -101,23 +118,3 @@ class SpatialMlp(nn.Module):
                 "for, or use 'pooling', 'dwconv' or 'attention', which "
                 'accept any size.')
         return self.fc(x.flatten(2)).reshape(x.shape)
-
-
-TOKEN_MIXERS: Dict[str, Type[nn.Module]] = {
-    'pooling': Pooling,
-    'identity': IdentityMixer,
-    'dwconv': DepthwiseConv,
-    'attention': Attention,
-    'spatial_mlp': SpatialMlp,
-}
-
-
-def build_token_mixer(cfg: Union[str, dict], dim: int) -> nn.Module:
-    """Build a mixer from a name (``'pooling'``) or a dict with ``type`` and
-    the mixer's options (``dict(type='pooling', pool_size=5)``)."""
-    cfg = dict(type=cfg) if isinstance(cfg, str) else dict(cfg)
-    name = cfg.pop('type', None)
-    if name not in TOKEN_MIXERS:
-        raise ValueError(f'Unknown token mixer {name!r}; valid mixers: '
-                         f'{sorted(TOKEN_MIXERS)}.')
-    return TOKEN_MIXERS[name](dim, **cfg)

@@ -1,0 +1,51 @@
+"""Our scoped registries and the builders of the backbone's parts.
+
+``MODELS`` (scope ``mmpoolformer``) is a child of mmengine's root registry,
+so ``type='mmpoolformer.LN2d'`` resolves from any scope, and names we do not
+define (``'GN'``, ``'BN'``) fall through to mmengine's root, where mmcv
+registers its norms. ``TOKEN_MIXERS`` holds the token mixers; a user adds
+one with ``@TOKEN_MIXERS.register_module('my_mixer')`` in a module named by
+``custom_imports`` and then writes ``token_mixers=[..., 'my_mixer']``.
+"""
+from typing import Union
+
+from mmcv.cnn import build_norm_layer
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import Registry
+from torch import nn
+
+SCOPE = 'mmpoolformer'
+
+MODELS = Registry('model', parent=MMENGINE_MODELS, scope=SCOPE,
+                  locations=['mmpoolformer.models'])
+TOKEN_MIXERS = Registry('token mixer', scope=SCOPE,
+                        locations=['mmpoolformer.models.backbones'])
+
+
+def build_norm(cfg: dict, num_channels: int) -> nn.Module:
+    """mmcv's ``build_norm_layer`` with the type looked up in our scope
+    first (``'LN2d'``), whatever the caller's default scope is."""
+    cfg = dict(cfg)
+    if isinstance(cfg.get('type'), str):
+        norm = MODELS.get(cfg['type'])
+        if norm is None:
+            raise KeyError(
+                f"Unknown norm type {cfg['type']!r} in norm_cfg {cfg}: use "
+                "one of mmcv's ('GN', 'BN', 'LN', ...) or ours ('LN2d').")
+        cfg['type'] = norm
+    return build_norm_layer(cfg, num_channels)[1]
+
+
+def build_token_mixer(cfg: Union[str, dict], dim: int) -> nn.Module:
+    """A mixer from a registered name (``'pooling'``) or a dict with
+    ``type`` and the mixer's options (``dict(type='pooling', pool_size=5)``).
+    Every mixer takes the channel count as ``dim``."""
+    cfg = dict(type=cfg) if isinstance(cfg, str) else dict(cfg)
+    name = cfg.get('type')
+    if isinstance(name, str) and TOKEN_MIXERS.get(name) is None:
+        raise ValueError(
+            f'Unknown token mixer {name!r}; valid mixers: '
+            f'{sorted(TOKEN_MIXERS.module_dict)}. A mixer of your own: '
+            "register it with @mmpoolformer.models.TOKEN_MIXERS."
+            "register_module('name') in a module listed in custom_imports.")
+    return TOKEN_MIXERS.build(dict(cfg, dim=dim, _scope_=SCOPE))
