@@ -3,6 +3,7 @@ MMSegmentation. Each library is optional: the other still gets them."""
 import importlib
 from typing import List
 
+from .engine.checked_builds import install_build_checks
 from .models import LEGACY_BUILDERS, PoolFormer
 
 LIBRARIES = ('mmdet', 'mmseg')
@@ -25,3 +26,5 @@ def register_all() -> List[str]:
 
 
 REGISTERED = register_all()
+# Wiring checked and bad data named wherever these libraries build things.
+install_build_checks(REGISTERED)
