@@ -97,7 +97,6 @@ class NamedErrorsCompose(Compose):
         return f'{sample} ({", ".join(files) or "no files"})'
 
     def __call__(self, data: dict) -> Optional[dict]:
-        sample = self._sample(data)
         for transform in self.transforms:
             had_labels = 'gt_seg_map' in data
             try:
@@ -106,8 +105,8 @@ class NamedErrorsCompose(Compose):
                 raise
             except Exception as err:
                 raise DatasetError(
-                    f'{type(transform).__name__} failed on {sample}: '
-                    f'{_error(err)}') from err
+                    f'{type(transform).__name__} failed on '
+                    f'{self._sample(data)}: {_error(err)}') from err
             if data is None:
                 return None
             if self.labels and not had_labels and 'gt_seg_map' in data:
