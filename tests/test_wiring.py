@@ -14,7 +14,7 @@ from mmengine.runner import Runner
 
 from mmpoolformer.engine import check_wiring, load_config
 from mmpoolformer.engine.checked_builds import install_build_checks
-from mmpoolformer.models.wiring import WiringError
+from mmpoolformer.models.wiring import WiringError, check_model
 from mmpoolformer.testing import load_tool
 from tests.tool_support import REPO
 
@@ -72,6 +72,24 @@ def test_out_indices_change_the_widths_asked_for():
             r'\[128, 320, 512\] channels. Set model.neck.in_channels='
             r'\[128, 320, 512\]')):
         build(FPN_S12, {'model.backbone.out_indices': (1, 2, 3)})
+
+
+def test_a_decode_head_that_reads_the_backbone_is_checked():
+    """A segmentor without a neck: the head's ``in_index`` picks maps."""
+    from mmseg.registry import MODELS
+    model = dict(backbone=dict(type='PoolFormer', arch='m36'),
+                 decode_head=dict(type='UPerHead', in_index=[0, 1, 2, 3],
+                                  in_channels=[64, 128, 320, 512]))
+    with pytest.raises(WiringError, match=(
+            r'Set model.decode_head.in_channels=\[96, 192, 384, 768\]')):
+        check_model(model, MODELS.get)
+    head = dict(type='FCNHead', in_index=-1, in_channels=768)
+    check_model(dict(model, decode_head=head), MODELS.get)
+    with pytest.raises(WiringError, match=(
+            r'model.decode_head \(FCNHead, in_index=0\) reads that level')):
+        check_model(dict(backbone=dict(model['backbone'], fork_last3=True),
+                         decode_head=dict(head, in_index=0, in_channels=96)),
+                    MODELS.get)
 
 
 @pytest.mark.parametrize('config,key,close', [
