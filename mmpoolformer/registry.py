@@ -12,6 +12,7 @@ from typing import List
 
 from mmengine.logging import print_log
 
+from .engine.checked_builds import install_build_checks
 from .models import LEGACY_BUILDERS, MODELS, TOKEN_MIXERS, PoolFormer
 
 LIBRARIES = ('mmdet', 'mmseg')
@@ -44,3 +45,5 @@ __all__ = ['LIBRARIES', 'MODELS', 'REGISTERED', 'TOKEN_MIXERS',
            'register_all']
 
 REGISTERED = register_all()
+# Wiring checked and bad data named wherever these libraries build things.
+install_build_checks(REGISTERED)

@@ -10,7 +10,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from .distributed import setup_cpu_distributed
-from .preflight import check_data_roots, load_config
+from .preflight import check_data_roots, check_wiring, load_config
 from .safe_load import use_safe_checkpoint_loading
 
 
@@ -34,8 +34,9 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 def setup_config(args: argparse.Namespace,
                  dataloaders: Iterable[str]) -> Config:
     """Load ``args.config`` with its library, apply the common options,
-    check the datasets ``dataloaders`` read, make checkpoints load safely
-    and, without CUDA, start distributed runs on gloo."""
+    check the model's wiring and the datasets ``dataloaders`` read, make
+    checkpoints load safely and, without CUDA, start distributed runs on
+    gloo."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
@@ -44,6 +45,7 @@ def setup_config(args: argparse.Namespace,
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    check_wiring(cfg)
     check_data_roots(cfg, dataloaders)
     use_safe_checkpoint_loading()
     setup_cpu_distributed(cfg)

@@ -9,6 +9,8 @@ from typing import Iterable, List, Optional, Tuple
 from mmengine.config import Config
 from mmengine.config.utils import MODULE2PACKAGE
 
+from ..models.wiring import check_model
+
 # The library each ``default_scope`` names, as pip installs it.
 LIBRARY_PACKAGES = {
     'mmdet': 'mmdet==3.3.0',
@@ -118,3 +120,12 @@ def check_data_roots(cfg: Config, dataloaders: Iterable[str]) -> None:
                     raise FileNotFoundError(
                         f'{osp.join(root, rel)} does not exist: '
                         f'{root or "."} should hold {holds} ({key}); {fix}')
+
+
+def check_wiring(cfg: Config) -> None:
+    """Raise :class:`~mmpoolformer.models.wiring.WiringError` if the
+    config's model does not fit its PoolFormer backbone (the registries
+    check again when the model is built; this names it before the Runner
+    makes its work dir)."""
+    registry = importlib.import_module(f'{cfg.default_scope}.registry')
+    check_model(cfg.model, registry.MODELS.get)

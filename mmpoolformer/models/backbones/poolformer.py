@@ -104,13 +104,20 @@ def resolve_arch(arch: Union[str, dict]) -> dict:
     return settings
 
 
+def fork_last3_from_env() -> bool:
+    """The original's ``FORK_LAST3`` switch as the legacy builders read it:
+    '0', 'false', 'no', 'off' and '' (or unset) mean off."""
+    value = os.environ.get('FORK_LAST3', '')
+    return value.strip().lower() not in ('', '0', 'false', 'no', 'off')
+
+
 def _fork_last3_from_env(builder: str) -> bool:
-    """The original's ``FORK_LAST3`` switch, read only by the legacy
-    builders; '0', 'false', 'no', 'off' and '' mean off."""
+    """:func:`fork_last3_from_env`, warning that the variable is
+    deprecated when it is set."""
     value = os.environ.get('FORK_LAST3')
     if value is None:
         return False
-    enabled = value.strip().lower() not in ('', '0', 'false', 'no', 'off')
+    enabled = fork_last3_from_env()
     warnings.warn(
         f'{builder}: reading FORK_LAST3={value!r} from the environment is '
         'deprecated; pass the backbone argument fork_last3='

@@ -1,0 +1,197 @@
+"""Checks that a model config's parts fit a PoolFormer backbone: its
+arguments, the widths its neck expects and ``fork_last3`` against the
+levels the neck reads.
+
+They read configs only, so a mistake is named before anything is built
+(and the first forward never meets it). Nothing here imports mmdet or
+mmseg: whoever builds the model passes ``resolve``, which maps a config's
+``type`` to what its registry would build.
+"""
+import difflib
+import inspect
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from .backbones.poolformer import (ARCH_SETTINGS, LEGACY_BUILDERS, PoolFormer,
+                                   fork_last3_from_env, resolve_arch)
+
+Resolve = Callable[[Any], Any]
+# The arch each of the original configs' ``poolformer_<arch>_feat`` builds.
+LEGACY_ARCHS = {LEGACY_BUILDERS[f'poolformer_{arch}_feat']: arch
+                for arch in ARCH_SETTINGS}
+# What a legacy builder takes besides PoolFormer's arguments, and what it
+# sets itself.
+LEGACY_EXTRA, LEGACY_FIXED = {'style'}, {'arch', 'fork_feat'}
+
+
+class WiringError(ValueError):
+    """A model config whose parts do not fit together."""
+
+
+def is_poolformer(builder: Any) -> bool:
+    """Whether ``builder`` (a registry entry) builds our backbone."""
+    return builder is PoolFormer or builder in LEGACY_ARCHS
+
+
+def _arguments(builder: Any) -> List[str]:
+    """The keyword arguments a backbone config may give ``builder``."""
+    names = set(inspect.signature(PoolFormer.__init__).parameters) - {'self'}
+    if builder in LEGACY_ARCHS:
+        names = names - LEGACY_FIXED | LEGACY_EXTRA
+    return sorted(names)
+
+
+def check_backbone_arguments(cfg: dict, builder: Any = PoolFormer,
+                             where: str = 'model.backbone') -> None:
+    """Raise :class:`WiringError` for a key of ``cfg`` that ``builder``
+    does not take, suggesting the closest valid names."""
+    valid = _arguments(builder)
+    name = getattr(builder, '__name__', 'PoolFormer')
+    for key in cfg:
+        if key in ('type', '_scope_') or key in valid:
+            continue
+        close = difflib.get_close_matches(key, valid, n=3)
+        if builder in LEGACY_ARCHS and key in LEGACY_FIXED:
+            hint = f"{name} sets it; use type='PoolFormer' to choose it."
+        elif close:
+            hint = f'did you mean {" or ".join(map(repr, close))}?'
+        else:
+            hint = 'remove it.'
+        raise WiringError(
+            f'{where}: {name} has no argument {key!r}; {hint} Valid '
+            f'arguments: {", ".join(valid)}.')
+
+
+def backbone_settings(cfg: dict, builder: Any = PoolFormer) -> dict:
+    """Every PoolFormer argument of a backbone config, defaults filled in
+    (a legacy builder's arch and ``fork_feat`` included)."""
+    args = {k: v for k, v in cfg.items()
+            if k not in ('type', '_scope_', 'style')}
+    if builder in LEGACY_ARCHS:
+        args.update(arch=LEGACY_ARCHS[builder], fork_feat=True)
+    bound = inspect.signature(PoolFormer).bind_partial(**args)
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def backbone_out_channels(cfg: dict, builder: Any = PoolFormer) -> List[int]:
+    """The channels of each map a PoolFormer backbone config outputs, in
+    order, without building it."""
+    settings = backbone_settings(cfg, builder)
+    embed_dims = resolve_arch(settings['arch'])['embed_dims']
+    indices = PoolFormer._check_out_indices(settings['out_indices'])
+    return [embed_dims[i] for i in indices]
+
+
+def _as_list(value: Any) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _reader(model: dict) -> Optional[Tuple[str, dict]]:
+    """The part that reads the backbone's maps: the (first) neck, or a
+    decode head that picks maps by ``in_index``; with its config key."""
+    neck = model.get('neck')
+    if isinstance(neck, (list, tuple)):
+        neck = neck[0] if neck else None
+    if isinstance(neck, dict):
+        return 'model.neck', neck
+    head = model.get('decode_head')
+    if isinstance(head, dict) and 'in_index' in head:
+        return 'model.decode_head', head
+    return None
+
+
+def _levels_read(reader: dict, num_levels: int) -> List[int]:
+    """Which backbone maps ``reader`` uses: its ``in_index``, or
+    ``start_level`` up to ``end_level`` (an FPN; default all)."""
+    if 'in_index' in reader:
+        return [i % num_levels for i in _as_list(reader['in_index'])]
+    end = reader.get('end_level', -1)
+    end = num_levels if end == -1 else end
+    return list(range(reader.get('start_level', 0), end))
+
+
+def _check_widths(where: str, reader: dict, out_channels: List[int],
+                  backbone: str) -> None:
+    if 'in_channels' not in reader:
+        return
+    widths = _as_list(reader['in_channels'])
+    if 'in_index' in reader:
+        expected = [out_channels[i] for i in _as_list(reader['in_index'])]
+    else:
+        expected = out_channels
+    if widths != expected:
+        fit = expected if len(expected) > 1 else expected[0]
+        raise WiringError(
+            f'{where}.in_channels={reader["in_channels"]} does not fit the '
+            f'backbone: {backbone} outputs maps of {out_channels} channels. '
+            f'Set {where}.in_channels={fit}.')
+
+
+def _check_fork_last3(where: str, reader: dict, settings: dict,
+                      backbone_cfg: dict, builder: Any,
+                      num_levels: int) -> None:
+    if not settings['fork_feat'] or 0 not in PoolFormer._check_out_indices(
+            settings['out_indices']):
+        return
+    if backbone_cfg.get('fork_last3') is None:
+        # Only the legacy builders read the variable; PoolFormer ignores it.
+        if builder not in LEGACY_ARCHS or not fork_last3_from_env():
+            return
+        cause = 'FORK_LAST3 is set in the environment, so the backbone'
+        fix = 'unset FORK_LAST3 (or set model.backbone.fork_last3=False)'
+    elif backbone_cfg['fork_last3']:
+        cause = 'model.backbone.fork_last3=True'
+        fix = 'set model.backbone.fork_last3=False'
+    else:
+        return
+    if 0 in _levels_read(reader, num_levels):
+        reads = f'in_index={reader["in_index"]}' if 'in_index' in reader \
+            else f'start_level={reader.get("start_level", 0)}'
+        raise WiringError(
+            f'{cause} leaves the first stage\'s map unnormalised (no '
+            f'norm0), but {where} ({reader.get("type")}, {reads}) reads '
+            'that level. '
+            f'Either {fix}, or read from level 1 (an FPN with '
+            'start_level=1, as configs/detection/retinanet_poolformer_s12.py'
+            ' does).')
+
+
+def check_model(model: dict, resolve: Resolve) -> None:
+    """Raise :class:`WiringError` if a model config with a PoolFormer
+    backbone gives it an unknown argument, its neck (or decode head)
+    expects other widths than the backbone outputs, or ``fork_last3``
+    leaves unnormalised a level the neck reads. Models with another
+    backbone pass unchecked."""
+    backbone = model.get('backbone')
+    if not isinstance(backbone, dict):
+        return
+    builder = resolve(backbone.get('type'))
+    if not is_poolformer(builder):
+        return
+    check_backbone_arguments(backbone, builder)
+    reader = _reader(model)
+    if reader is None:
+        return
+    where, reader_cfg = reader
+    settings = backbone_settings(backbone, builder)
+    out_channels = backbone_out_channels(backbone, builder)
+    arch = settings['arch']
+    name = f'PoolFormer arch {arch!r}' if isinstance(arch, str) \
+        else 'the PoolFormer arch dict'
+    if tuple(settings['out_indices']) != (0, 1, 2, 3):
+        name += f' with out_indices={settings["out_indices"]}'
+    _check_widths(where, reader_cfg, out_channels, name)
+    _check_fork_last3(where, reader_cfg, settings, backbone, builder,
+                      len(out_channels))
+
+
+def check_build(cfg: Dict[str, Any], resolve: Resolve) -> None:
+    """The check for a config a MODELS registry is about to build: a
+    PoolFormer config's own arguments, or a whole model's wiring."""
+    if not isinstance(cfg, dict):
+        return
+    builder = resolve(cfg.get('type'))
+    if is_poolformer(builder):
+        check_backbone_arguments(cfg, builder, where='backbone config')
+    else:
+        check_model(cfg, resolve)

@@ -1,0 +1,171 @@
+"""Wrong wiring is named when the model is built, by every registry that
+builds it (mmengine's, as the Runner and the libraries' own tools do, and
+mmdet's/mmseg's, as their APIs do), before anything is built: neck widths
+that do not fit the arch, unknown backbone arguments, ``fork_last3`` with a
+neck that reads level 0."""
+import glob
+import importlib
+import os.path as osp
+
+import pytest
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+
+from mmpoolformer.engine import check_wiring, load_config
+from mmpoolformer.engine.checked_builds import install_build_checks
+from mmpoolformer.models.wiring import WiringError, check_model
+from mmpoolformer.testing import load_tool
+from tests.tool_support import REPO
+
+CONFIGS = osp.join(REPO, 'configs')
+# Below CONFIGS (short test ids):
+MASK_RCNN = 'detection/mask_rcnn_poolformer_s12.py'
+RETINANET = 'detection/retinanet_poolformer_s12.py'
+FPN_S12 = 'segmentation/fpn_poolformer_s12.py'
+FPN_M36 = 'segmentation/fpn_poolformer_m36.py'
+M36_WIDTHS = r'Set model.neck.in_channels=\[96, 192, 384, 768\]'
+
+
+def our_config(name: str, options: dict = None):
+    return load_config(osp.join(CONFIGS, name), options)
+
+
+def build(name: str, options: dict, registry: str = 'mmengine'):
+    """Build the model of config ``name`` (with ``options``) through
+    ``registry``'s MODELS: 'mmengine' as the Runner does, or the config's
+    library ('mmdet', 'mmseg') as its APIs do."""
+    cfg = our_config(name, options)
+    init_default_scope(cfg.default_scope)
+    models = importlib.import_module(f'{registry}.registry').MODELS
+    return models.build(cfg.model)
+
+
+@pytest.fixture(autouse=True)
+def no_fork_last3_in_env(monkeypatch):
+    monkeypatch.delenv('FORK_LAST3', raising=False)
+
+
+@pytest.mark.parametrize('config,options,registry', [
+    (MASK_RCNN, {'model.backbone.arch': 'm36'}, 'mmengine'),
+    (FPN_M36, {'model.neck.in_channels': [64, 128, 320, 512]}, 'mmseg'),
+])
+def test_neck_widths_that_do_not_fit_name_the_right_ones(config, options,
+                                                         registry):
+    with pytest.raises(WiringError, match=(
+            r'model.neck.in_channels=\[64, 128, 320, 512\] does not fit the '
+            r"backbone: PoolFormer arch 'm36' outputs maps of \[96, 192, "
+            r'384, 768\] channels. ' + M36_WIDTHS)):
+        build(config, options, registry)
+
+
+def test_legacy_backbone_names_are_checked_with_their_arch():
+    """The original configs' ``poolformer_m36_feat``."""
+    with pytest.raises(WiringError, match=M36_WIDTHS):
+        build(MASK_RCNN, {'model.backbone': dict(
+            _delete_=True, type='poolformer_m36_feat')}, 'mmdet')
+
+
+def test_out_indices_change_the_widths_asked_for():
+    with pytest.raises(WiringError, match=(
+            r"arch 's12' with out_indices=\(1, 2, 3\) outputs maps of "
+            r'\[128, 320, 512\] channels. Set model.neck.in_channels='
+            r'\[128, 320, 512\]')):
+        build(FPN_S12, {'model.backbone.out_indices': (1, 2, 3)})
+
+
+def test_a_decode_head_that_reads_the_backbone_is_checked():
+    """A segmentor without a neck: the head's ``in_index`` picks maps."""
+    from mmseg.registry import MODELS
+    model = dict(backbone=dict(type='PoolFormer', arch='m36'),
+                 decode_head=dict(type='UPerHead', in_index=[0, 1, 2, 3],
+                                  in_channels=[64, 128, 320, 512]))
+    with pytest.raises(WiringError, match=(
+            r'Set model.decode_head.in_channels=\[96, 192, 384, 768\]')):
+        check_model(model, MODELS.get)
+    head = dict(type='FCNHead', in_index=-1, in_channels=768)
+    check_model(dict(model, decode_head=head), MODELS.get)
+    with pytest.raises(WiringError, match=(
+            r'model.decode_head \(FCNHead, in_index=0\) reads that level')):
+        check_model(dict(backbone=dict(model['backbone'], fork_last3=True),
+                         decode_head=dict(head, in_index=0, in_channels=96)),
+                    MODELS.get)
+
+
+@pytest.mark.parametrize('config,key,close', [
+    (MASK_RCNN, 'archh', "'arch'"),
+    (FPN_S12, 'drop_path', "'drop_path_rate' or 'drop_rate'"),
+])
+def test_unknown_backbone_argument_suggests_the_closest(config, key, close):
+    with pytest.raises(WiringError, match=(
+            f"model.backbone: PoolFormer has no argument '{key}'; did you "
+            f'mean {close}\\? Valid arguments: act_cfg, arch, ')):
+        build(config, {f'model.backbone.{key}': 's12'})
+
+
+@pytest.mark.parametrize('library', ['mmdet', 'mmseg'])
+def test_a_backbone_built_alone_is_checked_too(library):
+    init_default_scope(library)
+    models = importlib.import_module(f'{library}.registry').MODELS
+    with pytest.raises(WiringError, match=(
+            "backbone config: PoolFormer has no argument 'out_indexes'; did "
+            "you mean 'out_indices'")):
+        models.build(dict(type='PoolFormer', out_indexes=(1, 2, 3)))
+    with pytest.raises(WiringError, match=(
+            "poolformer_s12_feat has no argument 'arch'; poolformer_s12_feat "
+            "sets it; use type='PoolFormer' to choose it.")):
+        models.build(dict(type='poolformer_s12_feat', arch='s12'))
+
+
+@pytest.mark.parametrize('config,how', [
+    (MASK_RCNN, 'config'), (FPN_S12, 'config'), (FPN_S12, 'environment')])
+def test_fork_last3_with_a_neck_that_reads_level_0_is_refused(
+        config, how, monkeypatch):
+    options = {}
+    if how == 'config':
+        options['model.backbone.fork_last3'] = True
+        cause = r'model.backbone.fork_last3=True'
+    else:  # only the original's builder names read the variable
+        monkeypatch.setenv('FORK_LAST3', '1')
+        options['model.backbone'] = dict(
+            _delete_=True, type='poolformer_s12_feat', init_cfg=None)
+        cause = r'FORK_LAST3 is set in the environment, so the backbone'
+    with pytest.raises(WiringError, match=(
+            cause + r" leaves the first stage's map unnormalised \(no norm0\),"
+            r' but model.neck \(FPN, start_level=0\) reads that level.')):
+        build(config, options)
+
+
+def test_fork_last3_with_a_neck_from_level_1_is_accepted(monkeypatch):
+    monkeypatch.setenv('FORK_LAST3', '1')
+    for name in (RETINANET, MASK_RCNN):
+        check_wiring(our_config(name, {'model.neck.start_level': 1}))
+
+
+@pytest.mark.parametrize('name', sorted(
+    osp.relpath(path, CONFIGS) for path in
+    glob.glob(osp.join(CONFIGS, '**', '*.py'), recursive=True)
+    if '_base_' not in path))
+def test_our_configs_are_wired_right(name):
+    check_wiring(our_config(name))
+
+
+def test_runner_and_tools_refuse_before_building(tmp_path):
+    """mmdet's and mmseg's own tools build the model through the Runner;
+    ours refuse before the Runner makes its work dir."""
+    cfg = our_config(FPN_M36, {'model.neck.in_channels': [64, 128, 320, 512]})
+    cfg.work_dir = str(tmp_path / 'runner')
+    with pytest.raises(WiringError, match=M36_WIDTHS):
+        Runner.from_cfg(cfg)
+    train = load_tool('train.py')
+    work_dir = tmp_path / 'ours'
+    with pytest.raises(WiringError, match=M36_WIDTHS):
+        train.main([osp.join(CONFIGS, FPN_S12), '--work-dir',
+                    str(work_dir), '--cfg-options', 'model.backbone.arch=m36'])
+    assert not work_dir.exists()
+
+
+def test_build_checks_are_installed_once():
+    before = MMENGINE_MODELS.build_func
+    install_build_checks(['mmdet', 'mmseg'])
+    assert MMENGINE_MODELS.build_func is before
