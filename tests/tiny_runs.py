@@ -10,8 +10,7 @@ import os.path as osp
 from typing import NamedTuple
 
 from tests.tiny_data import write_tiny_ade, write_tiny_coco
-from tests.tool_support import (DETECTION, SEGMENTATION, run_tool,
-                                write_config)
+from tests.tool_support import DETECTION, SEGMENTATION, run_tool, write_config
 
 ITERS = 2
 # Validation on two images, and TensorBoard beside the local json backend.
