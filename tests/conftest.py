@@ -1,5 +1,23 @@
 import os
 import sys
 
+import pytest
+
 # Tests import the reference transcription as ``tests.reference_poolformer``.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope='session')
+def tiny_detector_run(tmp_path_factory):
+    """A tiny RetinaNet trained for two iterations (tests/tiny_runs.py)."""
+    from tests.tiny_runs import train
+    return train(str(tmp_path_factory.mktemp('tiny_detector')), 'detection')
+
+
+@pytest.fixture(scope='session')
+def tiny_segmentor_run(tmp_path_factory):
+    """A tiny Semantic FPN trained for two iterations with
+    ``--auto-scale-lr``, validation and TensorBoard (tests/tiny_runs.py)."""
+    from tests.tiny_runs import train
+    return train(str(tmp_path_factory.mktemp('tiny_segmentor')),
+                 'segmentation')

@@ -70,6 +70,19 @@ def test_get_flops_builds_two_stage_detectors_without_data():
     assert info['flops'] > 0
 
 
+def test_get_flops_is_the_same_on_every_run():
+    """Mask R-CNN on two different random images: the count stops at the
+    RPN head (the RoI heads' cost follows the proposal count)."""
+    get_flops = load_tool('analysis/get_flops.py')
+    config = osp.join(REPO, 'configs', 'detection',
+                      'mask_rcnn_poolformer_s12.py')
+    flops = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        flops.append(get_flops.complexity(config, (64, 64))['flops'])
+    assert flops[0] == flops[1] > 0
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason='needs a CPU-only box')
 def test_amp_without_gpu_is_refused_before_anything_runs(capsys):
     train = load_tool('train.py')

@@ -3,6 +3,7 @@
     python tools/train.py configs/detection/retinanet_poolformer_s12.py
     python tools/train.py CONFIG --resume            # from work_dir's last
     python tools/train.py CONFIG --resume PATH.pth   # from that checkpoint
+    python tools/train.py CONFIG --auto-scale-lr     # lr x batch / config's
 
 The config's ``default_scope`` ('mmdet' or 'mmseg') chooses the library.
 """
@@ -23,12 +24,28 @@ def parse_args(argv=None) -> argparse.Namespace:
         'checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (needs a GPU)')
+    parser.add_argument(
+        '--auto-scale-lr', action='store_true',
+        help="scale the lr by (GPUs x batch per GPU) / the config's "
+        "auto_scale_lr.base_batch_size, as mmdet's tools/train.py does")
     add_common_args(parser)
     args = parser.parse_args(argv)
     if args.amp and get_device() == 'cpu':
         parser.error('--amp needs a GPU (CUDA, NPU, MLU or MUSA) and none '
                      'was found; train without --amp on CPU.')
     return args
+
+
+def enable_auto_scale_lr(cfg) -> None:
+    """Switch on mmengine's ``auto_scale_lr`` (the Runner logs the ratio
+    and scales every parameter group's lr)."""
+    scaling = cfg.get('auto_scale_lr') or {}
+    if 'base_batch_size' not in scaling:
+        raise SystemExit(
+            f'--auto-scale-lr: {cfg.filename} has no auto_scale_lr.'
+            'base_batch_size; add auto_scale_lr = dict(enable=False, '
+            'base_batch_size=N), N the total batch its lr was tuned for.')
+    cfg.auto_scale_lr = dict(scaling, enable=True)
 
 
 def main(argv=None) -> None:
@@ -38,6 +55,8 @@ def main(argv=None) -> None:
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
+    if args.auto_scale_lr:
+        enable_auto_scale_lr(cfg)
     if args.resume is not None:
         cfg.resume = True
         cfg.load_from = None if args.resume == 'auto' else args.resume

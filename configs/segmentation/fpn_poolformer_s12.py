@@ -42,6 +42,28 @@ test_pipeline = [
 ]
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# tools/test.py --tta (mmseg's SegTTAModel from the base runtime): the
+# original's multi-scale + flip test, MultiScaleFlipAug over (2048, 512) x
+# these ratios with AlignedResize, i.e. the test resize at each scale.
+img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='Resize', scale=(int(2048 * r), int(512 * r)),
+                     keep_ratio=True) for r in img_ratios
+            ],
+            [dict(type='ResizeToMultiple', size_divisor=32)],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ],
+            [dict(type='LoadAnnotations', reduce_zero_label=True)],
+            [dict(type='PackSegInputs')],
+        ])
+]
 
 optim_wrapper = dict(
     optimizer=dict(
@@ -57,3 +79,6 @@ param_scheduler = [
 ]
 
 default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))
+# The lr above is for the original's batch of 8 GPUs x 4 images;
+# tools/train.py --auto-scale-lr scales it to the batch actually used.
+auto_scale_lr = dict(enable=False, base_batch_size=32)

@@ -5,19 +5,32 @@ r"""Parameters and FLOPs of the model a config builds, for one input size.
 
 Needs no dataset and no checkpoint: the model is built from the config with
 its library's scope and run on a random image of the given size, through
-``mmengine.analysis``. Detectors and segmentors count their backbone, neck
-and heads (for two-stage detectors up to the RoI heads' inputs, as
-``mode='tensor'`` defines); the data preprocessor is not counted.
+``mmengine.analysis`` (fvcore's counting: one multiply-add is one FLOP, as
+the paper's MACs). What is counted depends only on the input size, so every
+run gives the same figure:
+
+- segmentors: backbone, neck and decode head (the paper's Semantic FPN
+  figure; an auxiliary head, used in training only, is not counted);
+- single-stage detectors (RetinaNet): backbone, neck and dense head;
+- two-stage detectors (Mask R-CNN): backbone, neck and RPN head. The RoI
+  heads are left out: their cost follows the number of proposals, which
+  follows the image content (mmdet's own get_flops counts them and changes
+  from run to run).
+
+Parameters are always the whole model's. The data preprocessor, box
+decoding and NMS are not counted.
 """
 import argparse
 import importlib
 from functools import partial
+from typing import Tuple
 
 import torch
 from mmengine.analysis import get_model_complexity_info
 from mmengine.config import DictAction
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
+from torch import nn
 
 from mmpoolformer.engine import load_config
 
@@ -52,9 +65,38 @@ def data_sample(scope: str, shape: tuple):
     return sample
 
 
+class DenseStages(nn.Module):
+    """A two-stage detector up to its RPN head's outputs, the part whose
+    cost depends on the input size alone."""
+
+    def __init__(self, detector: nn.Module) -> None:
+        super().__init__()
+        self.detector = detector
+
+    def forward(self, inputs: torch.Tensor) -> tuple:
+        return self.detector.rpn_head(self.detector.extract_feat(inputs))
+
+
+def counted_model(model: nn.Module, scope: str,
+                  shape: tuple) -> Tuple[nn.Module, str]:
+    """What :func:`complexity` traces, and its description: two-stage
+    detectors without their RoI heads, other models whole
+    (``mode='tensor'``)."""
+    if getattr(model, 'roi_head', None) is not None:
+        return DenseStages(model), ('backbone, neck and RPN head; not the '
+                                    'RoI heads, whose cost follows the '
+                                    'proposal count')
+    # The tracer takes tensors only: bind the data sample, as mmdet's does.
+    model.forward = partial(model.forward,
+                            data_samples=[data_sample(scope, shape)])
+    head = 'decode head' if scope == 'mmseg' else 'dense head'
+    return model, f'backbone, neck and {head}'
+
+
 def complexity(config: str, shape: tuple, cfg_options=None) -> dict:
     """mmengine's complexity report (``flops``, ``params``, their ``_str``
-    forms, ``out_table``) for the config's model on a ``shape`` input."""
+    forms, ``out_table``) for the config's model on a ``shape`` input, and
+    what its FLOPs count (``counted``)."""
     cfg = load_config(config, cfg_options)
     scope = cfg.default_scope
     if scope not in DATA_SAMPLES:
@@ -63,13 +105,12 @@ def complexity(config: str, shape: tuple, cfg_options=None) -> dict:
     init_default_scope(scope)
     models = importlib.import_module(f'{scope}.registry').MODELS
     model = revert_sync_batchnorm(models.build(cfg.model)).eval()
-    # The tracer takes tensors only: bind the data sample, as mmdet's does.
-    model.forward = partial(model.forward,
-                            data_samples=[data_sample(scope, shape)])
+    model, counted = counted_model(model, scope, shape)
     with torch.no_grad():
-        return get_model_complexity_info(
+        info = get_model_complexity_info(
             model, inputs=(torch.rand(1, 3, *shape), ), show_table=True,
             show_arch=False)
+    return dict(info, counted=counted)
 
 
 def main(argv=None) -> None:
@@ -78,7 +119,8 @@ def main(argv=None) -> None:
     if args.table:
         print(info['out_table'])
     print(f'Input shape: (3, {args.shape[0]}, {args.shape[1]})\n'
-          f'Flops: {info["flops_str"]}\nParams: {info["params_str"]}')
+          f'Flops: {info["flops_str"]} ({info["counted"]})\n'
+          f'Params: {info["params_str"]} (the whole model)')
 
 
 if __name__ == '__main__':

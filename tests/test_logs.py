@@ -1,0 +1,52 @@
+"""Training logs to pictures: the TensorBoard backend, and the README's
+commands that plot loss and metric curves from ``vis_data/scalars.json``
+with mmdet's and mmseg's own ``analyze_logs.py``."""
+import glob
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import mmdet
+import mmseg
+import pytest
+
+
+def analyze_logs(library) -> str:
+    """The library's packaged ``tools/analysis_tools/analyze_logs.py``."""
+    return osp.join(osp.dirname(library.__file__), '.mim', 'tools',
+                    'analysis_tools', 'analyze_logs.py')
+
+
+def plot(*args: str) -> None:
+    env = dict(os.environ, MPLBACKEND='Agg')
+    subprocess.run([sys.executable, *args], env=env, check=True,
+                   capture_output=True, timeout=120)
+
+
+def assert_png(path: str) -> None:
+    with open(path, 'rb') as f:
+        assert f.read(8) == b'\x89PNG\r\n\x1a\n'
+    assert osp.getsize(path) > 1000
+
+
+def test_tensorboard_backend_writes_event_files(tiny_segmentor_run):
+    pytest.importorskip('tensorboard')
+    vis_data = osp.dirname(tiny_segmentor_run.scalars)
+    [events] = glob.glob(osp.join(vis_data, 'events.out.tfevents.*'))
+    assert osp.getsize(events) > 0
+
+
+def test_mmseg_analyze_logs_plots_loss_and_miou(tiny_segmentor_run,
+                                                tmp_path):
+    out = str(tmp_path / 'seg_curves.png')
+    plot(analyze_logs(mmseg), tiny_segmentor_run.scalars, '--keys', 'loss',
+         'mIoU', '--legend', 'loss', 'mIoU', '--out', out)
+    assert_png(out)
+
+
+def test_mmdet_analyze_logs_plots_losses(tiny_detector_run, tmp_path):
+    out = str(tmp_path / 'det_losses.png')
+    plot(analyze_logs(mmdet), 'plot_curve', tiny_detector_run.scalars,
+         '--keys', 'loss_cls', 'loss_bbox', '--out', out)
+    assert_png(out)
