@@ -54,3 +54,5 @@ param_scheduler = [
 ]
 
 default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))
+# After a test, log the measured metrics beside the paper's (metafile.yml).
+custom_hooks = [dict(type='PaperMetricsHook')]

@@ -1,8 +1,11 @@
 """What mmengine needs from us: safe resume, atomic checkpoints, CPU
-distributed runs and the checks the tools make before the Runner starts."""
+distributed runs, the checks the tools make before the Runner starts and
+the model zoo's figures beside a test's."""
 from .atomic_save import (AtomicCheckpointHook, AtomicLocalBackend,
-                                atomic_write, remove_partial_files)
+                          atomic_write, remove_partial_files)
 from .distributed import revert_sync_bn, setup_cpu_distributed
+from .model_zoo import (PaperMetricsHook, compare_with_paper, find_model,
+                        load_model_index)
 from .preflight import (LIBRARY_PACKAGES, LibraryNotInstalledError,
                         check_data_roots, import_library, load_config)
 from .safe_load import (allow_checkpoint_types, checkpoint_types,
@@ -13,5 +16,6 @@ __all__ = [
     'remove_partial_files', 'revert_sync_bn', 'setup_cpu_distributed',
     'LIBRARY_PACKAGES', 'LibraryNotInstalledError', 'check_data_roots',
     'import_library', 'load_config', 'allow_checkpoint_types',
-    'checkpoint_types', 'load_local_checkpoint', 'use_safe_checkpoint_loading'
+    'checkpoint_types', 'load_local_checkpoint', 'use_safe_checkpoint_loading',
+    'PaperMetricsHook', 'compare_with_paper', 'find_model', 'load_model_index'
 ]
