@@ -7,6 +7,12 @@ meta. Instead of switching the protection off, we allow exactly those types,
 ``getattr`` only for those methods, and load local files through
 :func:`mmpoolformer.weight_files.load_file`, which refuses anything else with
 the reason and never runs the file's code.
+
+``import mmpoolformer`` calls :func:`allow_checkpoint_types`, so loaders
+that call ``torch.load`` with its ``weights_only=True`` default (mmengine's
+``load_from_local``, behind the libraries' tools, ``init_detector``,
+``init_model`` and the Inferencers) read our checkpoints too. Nothing else
+about ``torch.load`` changes: every other global stays refused.
 """
 import os.path as osp
 import pickle
