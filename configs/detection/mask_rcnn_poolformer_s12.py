@@ -22,3 +22,4 @@ optim_wrapper = dict(
         _delete_=True, type='AdamW', lr=0.0002, weight_decay=0.0001))
 
 default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook', interval=1))
+custom_hooks = [dict(type='RunGuardHook')]  # mmpoolformer.engine.run_guard

@@ -54,3 +54,4 @@ param_scheduler = [
 ]
 
 default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))
+custom_hooks = [dict(type='RunGuardHook')]  # mmpoolformer.engine.run_guard

@@ -1,17 +1,26 @@
-"""What mmengine needs from us: safe resume, atomic checkpoints, CPU
-distributed runs and the checks the tools make before the Runner starts."""
+"""What mmengine needs from us: safe and exact resume, atomic checkpoints,
+guarded runs, CPU distributed runs and the checks the tools make before the
+Runner starts."""
 from .atomic_save import (AtomicCheckpointHook, AtomicLocalBackend,
-                                atomic_write, remove_partial_files)
+                          atomic_write, remove_partial_files)
+from .checkpoint_fit import (check_training_checkpoint, describe_misfit,
+                             misfits, resume_source)
 from .distributed import revert_sync_bn, setup_cpu_distributed
 from .preflight import (LIBRARY_PACKAGES, LibraryNotInstalledError,
                         check_data_roots, import_library, load_config)
+from .random_states import capture_random_states, restore_random_states
+from .run_guard import RunGuardHook
 from .safe_load import (allow_checkpoint_types, checkpoint_types,
                         load_local_checkpoint, use_safe_checkpoint_loading)
+from .work_dir_lock import WorkDirBusyError, WorkDirLock
 
 __all__ = [
     'AtomicCheckpointHook', 'AtomicLocalBackend', 'atomic_write',
     'remove_partial_files', 'revert_sync_bn', 'setup_cpu_distributed',
     'LIBRARY_PACKAGES', 'LibraryNotInstalledError', 'check_data_roots',
     'import_library', 'load_config', 'allow_checkpoint_types',
-    'checkpoint_types', 'load_local_checkpoint', 'use_safe_checkpoint_loading'
+    'checkpoint_types', 'load_local_checkpoint', 'use_safe_checkpoint_loading',
+    'check_training_checkpoint', 'describe_misfit', 'misfits', 'resume_source',
+    'capture_random_states', 'restore_random_states', 'RunGuardHook',
+    'WorkDirBusyError', 'WorkDirLock'
 ]
