@@ -32,23 +32,34 @@ ZIP_MAGIC = b'PK\x03\x04'  # torch.save's default (zip) format
 PICKLE_PROTOCOL_2_OR_LATER = b'\x80'  # legacy torch.save, pickle.dump
 
 
-def _refused_global(err: pickle.UnpicklingError) -> Optional[str]:
-    """The global torch's ``weights_only`` unpickler refused, if any."""
-    found = re.search(r'GLOBAL ([\w.]+)', str(err))
-    return found.group(1) if found else None
+def _refusal(err: pickle.UnpicklingError) -> Optional[str]:
+    """What torch's ``weights_only`` unpickler refused (a global, or a
+    pickle instruction it does not run), or None for other errors."""
+    message = str(err)
+    found = re.search(r'GLOBAL ([\w.]+)', message)
+    if found:
+        return f'unsupported global {found.group(1)}'
+    found = re.search(r'WeightsUnpickler error:\s*(.+)', message)
+    return found.group(1).strip() if found else None
+
+
+def _looks_like_checkpoint(path: str) -> bool:
+    """Whether the file starts as ``torch.save`` (or pickle) writes."""
+    with open(path, 'rb') as f:
+        return f.read(4).startswith((ZIP_MAGIC, PICKLE_PROTOCOL_2_OR_LATER))
 
 
 def _why_unreadable(path: str) -> str:
     """What is wrong with a file ``torch.load`` failed on, judged from its
     size and first bytes."""
     size = osp.getsize(path)
-    with open(path, 'rb') as f:
-        head = f.read(16)
     if size == 0:
         return 'the file is empty (0 bytes)'
-    if head.startswith((ZIP_MAGIC, PICKLE_PROTOCOL_2_OR_LATER)):
+    if _looks_like_checkpoint(path):
         return (f'it is cut short or damaged ({size} bytes, of which torch '
                 'cannot read the whole archive)')
+    with open(path, 'rb') as f:
+        head = f.read(16)
     return f'it is not a PyTorch checkpoint (it starts with {head!r})'
 
 
@@ -66,13 +77,13 @@ def _load_local(path: str, map_location: str,
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        refused = _refused_global(err)
+        refused = _refusal(err) if _looks_like_checkpoint(path) else None
         if refused is not None:
             raise CheckpointError(
                 f'Refused to load {name}: it holds Python objects other '
-                f'than tensors and plain containers (unsupported global '
-                f'{refused}). Only weights are loaded, never code; save a '
-                'plain state dict instead.') from err
+                f'than tensors and plain containers ({refused}). Only '
+                'weights are loaded, never code; save a plain state dict '
+                'with torch.save instead.') from None
         reason = _why_unreadable(path)
     except (RuntimeError, EOFError, OSError, KeyError, ValueError):
         reason = _why_unreadable(path)
