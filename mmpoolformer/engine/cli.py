@@ -50,9 +50,11 @@ def add_resume_args(parser: argparse.ArgumentParser) -> None:
 
 
 def apply_resume_args(cfg: Config, args: argparse.Namespace) -> None:
-    """Set the config's ``resume``/``load_from`` from ``--resume`` and the
-    run guard's ``allow_fresh_start`` from ``--allow-fresh-start``."""
-    guard_hook(cfg)['allow_fresh_start'] = args.allow_fresh_start
+    """Set the config's ``resume``/``load_from`` from ``--resume``, and the
+    run guard's ``allow_fresh_start`` when ``--allow-fresh-start``."""
+    guard = guard_hook(cfg)
+    guard['allow_fresh_start'] = (args.allow_fresh_start or
+                                  guard.get('allow_fresh_start', False))
     if args.resume is not None:
         cfg.resume = True
         cfg.load_from = None if args.resume == 'auto' else args.resume
@@ -85,7 +87,9 @@ def setup_config(args: argparse.Namespace,
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     check_data_roots(cfg, dataloaders)
-    guard_hook(cfg)['allow_partial_load'] = args.allow_partial_load
+    guard = guard_hook(cfg)
+    guard['allow_partial_load'] = (args.allow_partial_load or
+                                   guard.get('allow_partial_load', False))
     use_safe_checkpoint_loading()
     setup_cpu_distributed(cfg)
     return cfg
