@@ -12,9 +12,11 @@ names of our :class:`~mmpoolformer.models.PoolFormer`:
 - ``detector``: a whole mmdet/mmseg model (``backbone.`` plus neck and heads),
   e.g. trained with the original mmdet 2.x / mmseg 0.x code.
 """
+import os
 import os.path as osp
 import pickle
 import re
+import urllib.parse
 from typing import Callable, Dict, Optional
 
 import torch
@@ -28,51 +30,98 @@ class CheckpointError(RuntimeError):
     """A checkpoint that cannot be used, with the reason and the fix."""
 
 
-def _unpickling_reason(err: pickle.UnpicklingError) -> str:
-    """The line of torch's refusal that names the offending global."""
-    lines = str(err).splitlines()
-    return next((line.strip() for line in lines
-                 if 'WeightsUnpickler error' in line), lines[0])
+ZIP_MAGIC = b'PK\x03\x04'  # torch.save's default (zip) format
+PICKLE_PROTOCOL_2_OR_LATER = b'\x80'  # legacy torch.save, pickle.dump
 
 
-def _load_local(path: str, map_location: str) -> dict:
+def _refusal(err: pickle.UnpicklingError) -> Optional[str]:
+    """What torch's ``weights_only`` unpickler refused (a global, or a
+    pickle instruction it does not run), or None for other errors."""
+    message = str(err)
+    found = re.search(r'GLOBAL ([\w.]+)', message)
+    if found:
+        return f'unsupported global {found.group(1)}'
+    found = re.search(r'WeightsUnpickler error:\s*(.+)', message)
+    return found.group(1).strip() if found else None
+
+
+def _looks_like_checkpoint(path: str) -> bool:
+    """Whether the file starts as ``torch.save`` (or pickle) writes."""
+    with open(path, 'rb') as f:
+        return f.read(4).startswith((ZIP_MAGIC, PICKLE_PROTOCOL_2_OR_LATER))
+
+
+def _why_unreadable(path: str) -> str:
+    """What is wrong with a file ``torch.load`` failed on, judged from its
+    size and first bytes."""
+    size = osp.getsize(path)
+    if size == 0:
+        return 'the file is empty (0 bytes)'
+    if _looks_like_checkpoint(path):
+        return (f'it is cut short or damaged ({size} bytes, of which torch '
+                'cannot read the whole archive)')
+    with open(path, 'rb') as f:
+        head = f.read(16)
+    return f'it is not a PyTorch checkpoint (it starts with {head!r})'
+
+
+def _load_local(path: str, map_location: str,
+                source: Optional[str] = None) -> dict:
+    """``torch.load`` with ``weights_only=True``; every failure becomes a
+    :class:`CheckpointError` naming ``path`` (and the URL ``source`` it
+    was downloaded from) with the reason and the fix."""
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'Checkpoint {path!r} does not exist. Point init_cfg.checkpoint '
             'at an existing file, e.g. --cfg-options '
             'model.backbone.init_cfg.checkpoint=/path/to/poolformer_s12.pth')
+    name = f'{path!r}' + (f' (downloaded from {source})' if source else '')
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        raise CheckpointError(
-            f'Refused to load {path!r}: it holds Python objects other than '
-            f'tensors and plain containers ({_unpickling_reason(err)}). '
-            'Only weights are loaded, never code; save a plain state dict '
-            'instead.') from err
-    except (RuntimeError, EOFError) as err:
-        raise CheckpointError(
-            f'Could not read checkpoint {path!r}: {err}. The file may be '
-            'truncated or not a PyTorch checkpoint; download it again.'
-        ) from err
+        refused = _refusal(err) if _looks_like_checkpoint(path) else None
+        if refused is not None:
+            raise CheckpointError(
+                f'Refused to load {name}: it holds Python objects other '
+                f'than tensors and plain containers ({refused}). Only '
+                'weights are loaded, never code; save a plain state dict '
+                'with torch.save instead.') from None
+        reason = _why_unreadable(path)
+    except (RuntimeError, EOFError, OSError, KeyError, ValueError):
+        reason = _why_unreadable(path)
+    fix = ('delete it so that it is downloaded again' if source else
+           'copy or download it again')
+    raise CheckpointError(f'Could not read checkpoint {name}: {reason}. '
+                          f'{fix.capitalize()}.')
+
+
+def _url_cache_path(url: str) -> str:
+    """Where ``torch.hub`` keeps the download of ``url``."""
+    name = osp.basename(urllib.parse.urlparse(url).path)
+    return osp.join(torch.hub.get_dir(), 'checkpoints', name)
 
 
 def _load_url(url: str, map_location: str) -> dict:
-    try:
-        return torch.hub.load_state_dict_from_url(
-            url, map_location=map_location, weights_only=True,
-            check_hash=False)
-    except (OSError, ValueError) as err:  # URLError is an OSError
-        cache = osp.join(torch.hub.get_dir(), 'checkpoints')
-        raise CheckpointError(
-            f'Could not download {url} ({err}), and it is not cached in '
-            f'{cache}. Without network access, download the file elsewhere '
-            f'and either put it in {cache} or pass --cfg-options '
-            'model.backbone.init_cfg.checkpoint=/path/to/file') from err
+    cached = _url_cache_path(url)
+    if not osp.isfile(cached):
+        try:  # to a temporary file, renamed when complete
+            os.makedirs(osp.dirname(cached), exist_ok=True)
+            torch.hub.download_url_to_file(url, cached, progress=False)
+        except (OSError, ValueError) as err:  # URLError is an OSError
+            folder = osp.dirname(cached)
+            raise CheckpointError(
+                f'Could not download {url} ({err}), and it is not cached '
+                f'in {folder}. Without network access, download the file '
+                f'elsewhere and either put it in {folder} or pass '
+                '--cfg-options '
+                'model.backbone.init_cfg.checkpoint=/path/to/file') from err
+    return _load_local(cached, map_location, source=url)
 
 
 def load_file(path_or_url: str, map_location: str = 'cpu') -> dict:
     """Load a checkpoint from a path or an http(s) URL with
-    ``weights_only=True``: a file that would run code is refused."""
+    ``weights_only=True``: a file that would run code is refused, and a
+    file that cannot be read raises :class:`CheckpointError` naming it."""
     if re.match(r'^https?://', path_or_url):
         return _load_url(path_or_url, map_location)
     return _load_local(path_or_url, map_location)

@@ -21,3 +21,11 @@ def tiny_segmentor_run(tmp_path_factory):
     from tests.tiny_runs import train
     return train(str(tmp_path_factory.mktemp('tiny_segmentor')),
                  'segmentation')
+
+
+@pytest.fixture(scope='session')
+def dropout_runs(tmp_path_factory):
+    """One shared set of tiny training runs (see
+    :func:`tests.tool_runs.dropout_runs`)."""
+    from tests.tool_runs import dropout_runs
+    return dropout_runs(str(tmp_path_factory.mktemp('dropout_runs')))

@@ -48,8 +48,9 @@ def test_two_cpu_processes_train_and_test_one_model(tmp_path, monkeypatch):
     # Both ranks trained the same parameters; rank 0's model was saved.
     states = [torch.load(osp.join(work_dir, f'rank{r}_state.pth'))
               for r in (0, 1)]
-    checkpoint = load_local_checkpoint(
-        osp.join(work_dir, 'iter_4.pth'))['state_dict']
+    saved = load_local_checkpoint(osp.join(work_dir, 'iter_4.pth'))
+    assert len(saved['random_states']) == 2  # every rank's, for resume
+    checkpoint = saved['state_dict']
     assert states[0].keys() == states[1].keys() == checkpoint.keys()
     for key, value in states[0].items():
         assert torch.equal(checkpoint[key], value), key

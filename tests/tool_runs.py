@@ -10,7 +10,8 @@ from mmengine.runner import load_checkpoint
 
 from mmpoolformer.engine import allow_checkpoint_types
 from mmpoolformer.weight_files import load_file
-from tests.tool_support import run_tool
+from tests.tiny_data import write_tiny_ade
+from tests.tool_support import SEGMENTATION, run_tool, write_config
 
 
 def save_as_original(state_dict: dict, path: str, meta: dict) -> None:
@@ -57,3 +58,38 @@ def evaluate_as_original(config: str, checkpoint: str, meta: dict,
     [path] = glob.glob(osp.join(work_dir, '*', '*.json'))
     with open(path) as f:
         return json.load(f)
+
+
+DROPOUT_ON = """
+model['backbone'].update(drop_rate=0.1, drop_path_rate=0.1)
+"""
+KILLED_AT_4 = DROPOUT_ON + """
+custom_imports = dict(imports=['mmpoolformer', 'tests.tool_hooks'],
+                      allow_failed_imports=False)
+custom_hooks = [dict(type='KillWhileSaving', at=4)]
+"""
+
+
+def dropout_runs(tmp: str) -> Dict[str, str]:
+    """The tiny Semantic FPN (dropout, drop path and the random ADE
+    augmentations on) trained 6 iterations with checkpoints every 2: once
+    through ``--resume --allow-fresh-start`` in an empty work dir
+    (``full``), once killed while saving iteration 4 and resumed
+    (``interrupted``). Returns the configs, work dirs and tool outputs."""
+    root = write_tiny_ade(osp.join(tmp, 'ade')) + '/'
+    runs = dict(
+        config=write_config(osp.join(tmp, 'tiny.py'), SEGMENTATION, root,
+                            iters=6, extra=DROPOUT_ON),
+        killed=write_config(osp.join(tmp, 'killed.py'), SEGMENTATION, root,
+                            iters=6, extra=KILLED_AT_4),
+        full=osp.join(tmp, 'full'), interrupted=osp.join(tmp, 'interrupted'))
+    fresh = run_tool('train.py', runs['config'], '--work-dir', runs['full'],
+                     '--resume', '--allow-fresh-start')
+    runs['fresh_log'] = fresh.stdout + fresh.stderr
+    crash = run_tool('train.py', runs['killed'], '--work-dir',
+                     runs['interrupted'], check=False)
+    assert crash.returncode == -9, crash.stderr[-3000:]
+    resumed = run_tool('train.py', runs['config'], '--work-dir',
+                       runs['interrupted'], '--resume')
+    runs['resumed_log'] = resumed.stdout + resumed.stderr
+    return runs

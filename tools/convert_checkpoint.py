@@ -3,8 +3,12 @@ mmpretrain key layouts.
 
     python tools/convert_checkpoint.py \
         poolformer_s12.pth.tar s12_timm.pth --to timm
+    python tools/convert_checkpoint.py iter_40000.pth s12.pth --to original
 
-The source format is detected from the keys (``--from`` overrides it).
+The source format is detected from the keys; a ``--from`` the keys
+contradict is refused. A detector's or segmentor's file (our training
+checkpoints too) gives its backbone.
+
 Loading is safe (``weights_only=True``) and the output is written
 atomically, so an interrupted run never leaves a half-written file.
 """
@@ -12,7 +16,7 @@ import argparse
 
 from mmengine.runner.checkpoint import save_checkpoint
 
-import mmpoolformer.engine  # noqa: F401 registers the atomic_local backend
+from mmpoolformer.engine import allow_checkpoint_types
 from mmpoolformer.weight_files import (FORMATS, FROM_ORIGINAL, convert,
                                        detect_format, load_file,
                                        unwrap_state_dict)
@@ -31,9 +35,18 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    allow_checkpoint_types()  # our training checkpoints' message hub
     state_dict = unwrap_state_dict(load_file(args.src))
-    source = args.source or detect_format(state_dict)
+    source = detect_format(state_dict)
+    if args.source not in (None, source):
+        raise SystemExit(
+            f'{args.src}: --from {args.source}, but its keys are in the '
+            f'{source!r} layout (first keys: {list(state_dict)[:3]}). Drop '
+            f'--from (it is detected) or pass --from {source}.')
     converted = convert(state_dict, args.to, source=source)
+    if not converted:
+        raise SystemExit(f'{args.src} holds no PoolFormer weights (first '
+                         f'keys: {list(state_dict)[:3]}).')
     save_checkpoint(converted, args.dst,
                     backend_args=dict(backend='atomic_local'))
     print(f'{args.src} ({source}, {len(state_dict)} tensors) -> '

@@ -11,17 +11,16 @@ import argparse
 
 from mmengine.device import get_device
 
-from mmpoolformer.engine.cli import add_common_args, build_runner, setup_config
+from mmpoolformer.engine.cli import (add_common_args, add_resume_args,
+                                     apply_resume_args, build_runner,
+                                     setup_config)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='config file, e.g. configs/detection/'
                         'retinanet_poolformer_s12.py')
-    parser.add_argument(
-        '--resume', nargs='?', const='auto',
-        help='resume from this checkpoint, or (bare --resume) from the last '
-        'checkpoint in the work dir')
+    add_resume_args(parser)
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (needs a GPU)')
     parser.add_argument(
@@ -57,9 +56,7 @@ def main(argv=None) -> None:
         cfg.optim_wrapper.loss_scale = 'dynamic'
     if args.auto_scale_lr:
         enable_auto_scale_lr(cfg)
-    if args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = None if args.resume == 'auto' else args.resume
+    apply_resume_args(cfg, args)
     build_runner(cfg).train()
 
 

@@ -25,5 +25,7 @@ optim_wrapper = dict(
         _delete_=True, type='AdamW', lr=0.0002, weight_decay=0.0001))
 
 default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook', interval=1))
-# After a test, log the measured metrics beside the paper's (metafile.yml).
-custom_hooks = [dict(type='PaperMetricsHook')]
+# RunGuardHook: strict checkpoint fit, work-dir lock, random states in
+# checkpoints; PaperMetricsHook: after a test, the measured metrics beside
+# the paper's (metafile.yml).
+custom_hooks = [dict(type='RunGuardHook'), dict(type='PaperMetricsHook')]

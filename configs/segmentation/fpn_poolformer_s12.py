@@ -82,5 +82,7 @@ default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))
 # The lr above is for the original's batch of 8 GPUs x 4 images;
 # tools/train.py --auto-scale-lr scales it to the batch actually used.
 auto_scale_lr = dict(enable=False, base_batch_size=32)
-# After a test, log the measured metrics beside the paper's (metafile.yml).
-custom_hooks = [dict(type='PaperMetricsHook')]
+# RunGuardHook: strict checkpoint fit, work-dir lock, random states in
+# checkpoints; PaperMetricsHook: after a test, the measured metrics beside
+# the paper's (metafile.yml).
+custom_hooks = [dict(type='RunGuardHook'), dict(type='PaperMetricsHook')]

@@ -11,6 +11,7 @@ removal of outdated checkpoints (mmengine removes them first).
 import glob
 import os
 import os.path as osp
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -32,7 +33,8 @@ def atomic_write(filepath: Union[str, Path], data: bytes) -> None:
     folder = osp.dirname(osp.abspath(filepath))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f'.{osp.basename(filepath)}.', suffix=TMP_SUFFIX)
+        dir=folder, prefix=f'.{osp.basename(filepath)}.{os.getpid()}.',
+        suffix=TMP_SUFFIX)
     try:
         with os.fdopen(fd, 'wb') as f:
             os.fchmod(f.fileno(), _new_file_mode())
@@ -66,10 +68,29 @@ def _fsync_dir(folder: str) -> None:
         os.close(fd)
 
 
+def _writer_alive(partial_file: str) -> bool:
+    """Whether the process that writes ``partial_file`` (its pid is in the
+    name :func:`atomic_write` gives it) is alive and is not this one."""
+    found = re.search(r'\.(\d+)\.\w+' + re.escape(TMP_SUFFIX) + '$',
+                      partial_file)
+    if found is None or int(found.group(1)) == os.getpid():
+        return False
+    try:
+        os.kill(int(found.group(1)), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
 def remove_partial_files(folder: str) -> List[str]:
     """Delete temporary files that a killed :func:`atomic_write` left in
-    ``folder``; return their paths."""
-    leftovers = glob.glob(osp.join(folder, f'.*{TMP_SUFFIX}'))
+    ``folder``; return their paths. Files a live process is still writing
+    are left alone."""
+    leftovers = [path for path in
+                 glob.glob(osp.join(folder, f'.*{TMP_SUFFIX}'))
+                 if not _writer_alive(path)]
     for path in leftovers:
         os.remove(path)
     return leftovers

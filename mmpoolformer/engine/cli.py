@@ -11,6 +11,7 @@ from mmengine.runner import Runner
 
 from .distributed import setup_cpu_distributed
 from .preflight import check_data_roots, check_wiring, load_config
+from .run_guard import RunGuardHook
 from .safe_load import use_safe_checkpoint_loading
 
 
@@ -29,14 +30,54 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         default='none', help='job launcher (none: a single process)')
     # torch.distributed.launch passes --local-rank, older ones --local_rank.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument(
+        '--allow-partial-load', action='store_true',
+        help='load a checkpoint whose keys fit the model only in part '
+        '(refused by default: the rest would stay at initial values)')
+
+
+def add_resume_args(parser: argparse.ArgumentParser) -> None:
+    """``--resume [PATH]`` and ``--allow-fresh-start`` of
+    ``tools/train.py``."""
+    parser.add_argument(
+        '--resume', nargs='?', const='auto',
+        help='resume from this training checkpoint, or (bare --resume) from '
+        'the last checkpoint in the work dir; an error when there is none')
+    parser.add_argument(
+        '--allow-fresh-start', action='store_true',
+        help='with a bare --resume: start from iteration 0 when the work '
+        'dir holds no checkpoint (logged) instead of failing')
+
+
+def apply_resume_args(cfg: Config, args: argparse.Namespace) -> None:
+    """Set the config's ``resume``/``load_from`` from ``--resume``, and the
+    run guard's ``allow_fresh_start`` when ``--allow-fresh-start``."""
+    guard = guard_hook(cfg)
+    guard['allow_fresh_start'] = (args.allow_fresh_start or
+                                  guard.get('allow_fresh_start', False))
+    if args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = None if args.resume == 'auto' else args.resume
+
+
+def guard_hook(cfg: Config) -> dict:
+    """The config's :class:`~mmpoolformer.engine.RunGuardHook` entry of
+    ``custom_hooks``, added when missing."""
+    hooks = cfg.setdefault('custom_hooks', [])
+    for hook in hooks:
+        if isinstance(hook, dict) and hook.get('type') in (
+                'RunGuardHook', RunGuardHook):
+            return hook
+    hooks.append(dict(type='RunGuardHook'))
+    return hooks[-1]
 
 
 def setup_config(args: argparse.Namespace,
                  dataloaders: Iterable[str]) -> Config:
     """Load ``args.config`` with its library, apply the common options,
-    check the model's wiring and the datasets ``dataloaders`` read, make
-    checkpoints load safely and, without CUDA, start distributed runs on
-    gloo."""
+    check the model's wiring and the datasets ``dataloaders`` read, guard
+    the run (:class:`~mmpoolformer.engine.RunGuardHook`), make checkpoints
+    load safely and, without CUDA, start distributed runs on gloo."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
@@ -47,6 +88,9 @@ def setup_config(args: argparse.Namespace,
                                 osp.splitext(osp.basename(args.config))[0])
     check_wiring(cfg)
     check_data_roots(cfg, dataloaders)
+    guard = guard_hook(cfg)
+    guard['allow_partial_load'] = (args.allow_partial_load or
+                                   guard.get('allow_partial_load', False))
     use_safe_checkpoint_loading()
     setup_cpu_distributed(cfg)
     return cfg

@@ -75,7 +75,11 @@ def load_local_checkpoint(filename: str,
 def use_safe_checkpoint_loading() -> None:
     """What the tools call before building the Runner: allow mmengine's
     checkpoint types and load local checkpoints through
-    :func:`load_local_checkpoint`."""
+    :func:`load_local_checkpoint`, http(s) ones through
+    :func:`~mmpoolformer.weight_files.load_file` (both name the file and
+    what is wrong with it)."""
     allow_checkpoint_types()
     CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint,
                                      force=True)
+    CheckpointLoader.register_scheme(prefixes=('http://', 'https://'),
+                                     loader=load_file, force=True)
