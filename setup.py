@@ -10,9 +10,8 @@ import platform
 import shutil
 import sys
 from pathlib import Path
-from typing import List, Optional
-
 from setuptools import find_packages, setup
+from typing import List, Optional
 
 REPO = osp.dirname(osp.abspath(__file__))
 MIM_FILES = ('configs', 'tools', 'model-index.yml')
