@@ -20,6 +20,8 @@ setup(
         'det': ['mmcv>=2.0.0,<2.2.0', 'mmdet>=3.0', 'pycocotools'],
         'seg': ['mmcv>=2.0.0,<2.2.0', 'mmsegmentation>=1.0', 'ftfy', 'regex'],
         'demo': ['imgviz', 'scikit-image', 'pycocotools', 'matplotlib'],
+        # ONNX export and inference; requirements/deploy.txt pins them.
+        'deploy': ['onnx>=1.23', 'onnxruntime>=1.31', 'onnxscript>=0.7'],
     },
     license='Apache-2.0',
 )

@@ -112,8 +112,10 @@ def make_exportable(model: nn.Module) -> List[str]:
     changes = []
     for name, module in _fixed_size_upsamplers(model).items():
         parent, _, child = name.rpartition('.')
-        model.get_submodule(parent).register_module(child, ScaleUpsample(
-            module.scale_factor, module.mode, module.align_corners))
+        replacement = ScaleUpsample(module.scale_factor, module.mode,
+                                    module.align_corners)
+        model.get_submodule(parent).register_module(
+            child, replacement.train(module.training))
         changes.append(f'{name}: Upsample -> ScaleUpsample (the output size '
                        'follows the input)')
     for name, module in model.named_modules():
@@ -167,7 +169,9 @@ def export_onnx(model: nn.Module, inputs: torch.Tensor, path: str,
         # The TorchScript exporter's notes on what it records as constants:
         # the graph is checked against PyTorch instead.
         warnings.simplefilter('ignore', torch.jit.TracerWarning)
-        torch.onnx.export(TensorOutputs(model), (inputs, ), path,
+        # The exporter puts the module it gets back in that module's mode:
+        # a wrapper in training mode would leave ``model`` training.
+        torch.onnx.export(TensorOutputs(model).eval(), (inputs, ), path,
                           input_names=[INPUT_NAME], output_names=names,
                           opset_version=opset, dynamo=dynamo,
                           **dynamic_args)

@@ -4,7 +4,7 @@ the heads' ``predict_by_feat`` (mmdet: the same score threshold and NMS)
 or the segmentor's resize and argmax after."""
 import importlib
 import os.path as osp
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import mmcv
 import torch
@@ -65,7 +65,7 @@ class OnnxPredictor:
     """
 
     def __init__(self, config: str, onnx_path: str,
-                 threads: int = None) -> None:
+                 threads: Optional[int] = None) -> None:
         cfg = load_config(config)
         init_default_scope(cfg.default_scope)
         self.scope = cfg.default_scope
