@@ -1,0 +1,80 @@
+"""Run an exported graph in ONNX Runtime on images, with the libraries' own
+pre- and post-processing, and draw the predictions.
+
+    python tools/deployment/onnx_inference.py CONFIG FILE.onnx INPUTS...
+        [--out-dir D] [--score-thr S] [--threads N]
+
+INPUTS are image files or folders of them. Each prediction is drawn into
+``D/<image name>`` by mmdet's / mmseg's visualizer, as tools/image_demo.py
+draws PyTorch's.
+"""
+import argparse
+import glob
+import os
+import os.path as osp
+import sys
+from typing import List
+
+from mmpoolformer.deployment import OnnxPredictor
+
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='the config the graph was exported '
+                        'from')
+    parser.add_argument('onnx', help='the .onnx file from pytorch2onnx.py')
+    parser.add_argument('inputs', nargs='+', help='images or folders')
+    parser.add_argument('--out-dir', default='outputs/onnx',
+                        help='where the drawn predictions go')
+    parser.add_argument('--score-thr', type=float, default=0.3,
+                        help='boxes drawn from this score on (detection)')
+    parser.add_argument('--threads', type=int, help='ONNX Runtime threads')
+    return parser.parse_args(argv)
+
+
+def image_files(inputs: List[str]) -> List[str]:
+    """The images named or inside the folders named, in order."""
+    files = []
+    for path in inputs:
+        if osp.isdir(path):
+            files += sorted(f for f in glob.glob(osp.join(path, '*'))
+                            if f.lower().endswith(IMAGE_EXTENSIONS))
+        elif osp.isfile(path):
+            files.append(path)
+        else:
+            raise FileNotFoundError(f'Input {path!r} is neither an image '
+                                    'file nor a folder.')
+    if not files:
+        raise FileNotFoundError(f'No images ({", ".join(IMAGE_EXTENSIONS)}) '
+                                f'in {inputs}.')
+    return files
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if not osp.isfile(args.onnx):
+        print(f'error: {args.onnx!r} does not exist; write it with '
+              'tools/deployment/pytorch2onnx.py', file=sys.stderr)
+        return 2
+    predictor = OnnxPredictor(args.config, args.onnx, args.threads)
+    os.makedirs(args.out_dir, exist_ok=True)
+    for path in image_files(args.inputs):
+        prediction = predictor(path)
+        out_file = osp.join(args.out_dir, osp.basename(path))
+        predictor.draw(path, prediction, out_file, args.score_thr)
+        print(f'{path}: {summary(prediction)} -> {out_file}')
+    return 0
+
+
+def summary(prediction) -> str:
+    if 'pred_instances' in prediction:
+        scores = prediction.pred_instances.scores
+        return f'{len(scores)} detections'
+    labels = prediction.pred_sem_seg.data.unique().tolist()
+    return f'classes {labels}'
+
+
+if __name__ == '__main__':
+    sys.exit(main())

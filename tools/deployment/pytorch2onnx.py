@@ -1,0 +1,87 @@
+"""Export a detector or segmentor config with its checkpoint to ONNX, then
+check the graph in ONNX Runtime against PyTorch.
+
+    python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT --out FILE.onnx
+        [--shape H W] [--dynamic] [--opset N] [--dynamo]
+
+The graph's input is the data preprocessor's batch (normalised float32
+B x 3 x H x W); its outputs are ``model(inputs, mode='tensor')`` flattened
+(see ``mmpoolformer/deployment/export.py``). Exits 1 when ONNX Runtime's
+outputs differ from PyTorch's by more than 1e-3 of the largest output.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import torch
+
+from mmpoolformer.deployment import (export_onnx, largest_difference,
+                                     make_exportable)
+from mmpoolformer.deployment.export import (check_shapes, default_shape,
+                                            load_model, roi_head_path)
+
+TOLERANCE = 1e-3  # of the largest output
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='detection or segmentation config')
+    parser.add_argument('checkpoint', help='checkpoint (.pth) of the model')
+    parser.add_argument('--out', required=True, help='the .onnx file')
+    parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
+                        help='example input size (default: the data '
+                        "preprocessor's size, else 800 1216)")
+    parser.add_argument('--dynamic', action='store_true',
+                        help='dynamic batch, height and width')
+    parser.add_argument('--opset', type=int,
+                        help='ONNX opset (default 17, 18 with --dynamo)')
+    parser.add_argument('--dynamo', action='store_true',
+                        help="torch's dynamo exporter (needs onnxscript; "
+                        'slower) instead of the TorchScript one')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the random example inputs')
+    args = parser.parse_args(argv)
+    if args.shape and min(args.shape) < 32:
+        parser.error(f'--shape {args.shape}: give a size of at least 32.')
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    model, cfg = load_model(args.config, args.checkpoint)
+    for change in make_exportable(model):
+        print(f'exporting the equivalent: {change}')
+    shapes = check_shapes(args.shape or default_shape(cfg), args.dynamic)
+    gen = torch.Generator().manual_seed(args.seed)
+    example = torch.randn(shapes[0], generator=gen)
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    try:
+        names = export_onnx(model, example, args.out, dynamic=args.dynamic,
+                            opset=args.opset, dynamo=args.dynamo)
+    except (ValueError, ImportError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    print(f'wrote {args.out}: input {tuple(example.shape)}'
+          f'{" (dynamic batch, height, width)" if args.dynamic else ""}, '
+          f'outputs {", ".join(names)}')
+    if osp.isfile(roi_head_path(args.out)):
+        print(f'wrote {roi_head_path(args.out)}: the RoI head, which runs in '
+              'PyTorch on the proposals (onnx_inference.py loads it)')
+    failed = False
+    for shape in shapes:
+        inputs = torch.randn(shape, generator=gen)
+        diff, scale = largest_difference(model, args.out, inputs)
+        ok = diff <= TOLERANCE * scale
+        failed |= not ok
+        print(f'ONNX Runtime vs PyTorch at {tuple(shape)}: largest '
+              f'difference {diff:.3g} (largest output {scale:.3g}) '
+              f'{"ok" if ok else "FAILED"}')
+    if failed:
+        print(f'error: the graph differs from PyTorch by more than '
+              f'{TOLERANCE:g} of the largest output', file=sys.stderr)
+    return int(failed)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
