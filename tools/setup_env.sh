@@ -30,8 +30,11 @@ fi
 # torch asks for >=77; mmengine resolves `mmdet::`/`mmseg::` config bases
 # through pkg_resources, which setuptools 81 removed.
 pip install "setuptools>=77.0.3,<81"
-echo "[setup] mmdet, mmsegmentation and the rest"
-pip install -r requirements/runtime.txt -r requirements/tests.txt
+echo "[setup] mmdet, mmsegmentation, ONNX Runtime and the rest"
+# setuptools stays pinned in the same resolve: openmim and others would
+# otherwise move it out of the range above.
+pip install -r requirements/runtime.txt -r requirements/tests.txt \
+  -r requirements/deploy.txt "setuptools>=77.0.3,<81"
 # imgaug ships the demo's quokka photo; its own deps are not needed (files are read, not imported).
 pip install --no-deps imgaug==0.4.0
 pip install --no-build-isolation --no-deps -e .
