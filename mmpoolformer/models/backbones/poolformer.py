@@ -19,7 +19,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint as activation_checkpoint
 
 from . import norms  # noqa: F401 registers LN2d for norm_cfg
-from .fast_path import block_forward, supports_fast_path
+from .fast_path import (BlockPath, block_forward, check_fast_path,
+                        choose_block_path, is_foldable)
 from .token_mixers import build_token_mixer
 
 ARCH_SETTINGS: Dict[str, dict] = {
@@ -170,9 +171,14 @@ class PoolFormer(BaseModule):
             1..k with their output norms.
         norm_eval: Keep BatchNorm layers in eval mode while training.
         with_cp: Gradient checkpointing per block, to save memory.
-        fast_path: Run pooling blocks channels_last with folded norms and
-            fused oneDNN kernels (see ``fast_path.py``): the same function,
-            faster on CPU, equal to the default path up to float rounding.
+        fast_path: Run pooling blocks channels_last with the norms'
+            affines and layer scales folded into neighbouring ops (see
+            ``fast_path.py``; oneDNN's fused kernels for CPU inference):
+            the same function up to float rounding (1e-4). None (default)
+            takes it where it was measured faster, on the CPU, and the
+            original operations elsewhere and under tracing; True takes
+            it on every device; False always runs the original operations,
+            bit for bit.
         num_classes: Classes of the head when ``fork_feat=False``.
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH_OR_URL)`` loads
             original, timm or mmpretrain PoolFormer files.
@@ -199,7 +205,7 @@ class PoolFormer(BaseModule):
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  with_cp: bool = False,
-                 fast_path: bool = False,
+                 fast_path: Optional[bool] = None,
                  num_classes: int = 1000,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -214,7 +220,7 @@ class PoolFormer(BaseModule):
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.with_cp = with_cp
-        self.fast_path = fast_path
+        self.fast_path = check_fast_path(fast_path)
 
         mixers = self._per_stage_mixers(token_mixers, pool_size)
 
@@ -241,6 +247,8 @@ class PoolFormer(BaseModule):
                 for j in range(layers[i])
             ]))
         self.network = nn.ModuleList(network)
+        self._foldable = [[is_foldable(block) for block in stage]
+                          for stage in self.network[::2]]
 
         if fork_feat:
             if fork_last3 is None:
@@ -326,11 +334,13 @@ class PoolFormer(BaseModule):
         else:
             super().init_weights()
 
-    def _run_stage(self, stage: int, x: torch.Tensor) -> torch.Tensor:
-        for block in self.network[2 * stage]:
+    def _run_stage(self, stage: int, x: torch.Tensor,
+                   path: BlockPath) -> torch.Tensor:
+        for block, foldable in zip(self.network[2 * stage],
+                                   self._foldable[stage]):
             run = block
-            if self.fast_path and supports_fast_path(block):
-                run = partial(block_forward, block)
+            if foldable and path is not BlockPath.PLAIN:
+                run = partial(block_forward, block, path)
             if self.with_cp and x.requires_grad:
                 x = activation_checkpoint(run, x, use_reentrant=False)
             else:
@@ -339,7 +349,8 @@ class PoolFormer(BaseModule):
 
     def forward(self, x: torch.Tensor
                 ) -> Union[Tuple[torch.Tensor, ...], torch.Tensor]:
-        if self.fast_path:
+        path = choose_block_path(self.fast_path, x, self.training)
+        if path is not BlockPath.PLAIN:
             x = x.contiguous(memory_format=torch.channels_last)
         x = self.patch_embed(x)
         outs = []
@@ -348,7 +359,7 @@ class PoolFormer(BaseModule):
         for stage in range(last_stage + 1):
             if stage > 0:
                 x = self.network[2 * stage - 1](x)
-            x = self._run_stage(stage, x)
+            x = self._run_stage(stage, x, path)
             if self.fork_feat and stage in self.out_indices:
                 outs.append(getattr(self, f'norm{2 * stage}')(x))
         if self.fork_feat:
