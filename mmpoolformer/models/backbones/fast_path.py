@@ -14,11 +14,11 @@ The folded forms keep maps channels_last and fold the norms' affines and
 the layer scales into neighbouring ops. Average pooling that excludes
 padding from its count commutes with a per-channel affine, so with
 ``y = a * xhat + b`` (``xhat`` the normalised input)
-``pool(y) - y = a * (pool(xhat) - xhat)``; ``norm2``'s affine folds into
-``fc1`` and ``layer_scale_2`` into ``fc2``. With autograd every parameter
-gets its gradient; only the pooling's backward is hand-written
-(:class:`PoolMixer`). Without gradients the mixer is one ``lerp`` from
-GroupNorm's statistics.
+``pool(y) - y = a * (pool(xhat) - xhat)``; ``layer_scale_2`` folds into
+``fc2`` and, without gradients, ``norm2``'s affine into ``fc1``. With
+autograd every parameter gets its gradient; only the pooling's backward is
+hand-written (:class:`PoolMixer`). Without gradients the mixer is one
+``lerp`` from GroupNorm's statistics.
 """
 import enum
 from typing import Callable, Optional, Tuple
@@ -181,10 +181,10 @@ def _autograd_forward(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
     else:
         x = x + block.drop_path(PoolMixer.apply(normed, k, size, None))
 
-    w1 = fc1.weight
-    hidden = F.conv2d(F.group_norm(x, 1, eps=norm2.eps),
-                      w1 * norm2.weight.view(1, -1, 1, 1),
-                      torch.addmv(fc1.bias, w1.flatten(1), norm2.bias))
+    # GroupNorm applies norm2's affine in its own pass, at no extra cost;
+    # folding it into fc1 would add weight-sized ops forward and backward.
+    hidden = F.conv2d(F.group_norm(x, 1, norm2.weight, norm2.bias, norm2.eps),
+                      fc1.weight, fc1.bias)
     hidden = block.mlp.drop(block.mlp.act(hidden))
     out = F.conv2d(hidden, fc2.weight * scale2.view(-1, 1, 1, 1),
                    fc2.bias * scale2)
