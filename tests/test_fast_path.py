@@ -10,7 +10,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from mmpoolformer.models import PoolFormer
 from mmpoolformer.models.backbones import onednn_kernels
-from mmpoolformer.models.backbones.fast_path import (BlockPath, PoolMixer,
+from mmpoolformer.models.backbones.fast_path import (BlockPath, NormPoolMixer,
+                                                     PoolMixer,
                                                      choose_block_path,
                                                      group_norm_stats,
                                                      is_foldable)
@@ -179,6 +180,17 @@ def test_pool_mixer_backward_is_the_exact_adjoint():
     assert torch.autograd.gradcheck(
         lambda a, b, r: PoolMixer.apply(a, b, 3, r), (x, k, residual),
         fast_mode=True)
+
+
+def test_norm_pool_mixer_backward_is_the_exact_adjoint():
+    x = torch.randn(2, 3, 5, 4, dtype=torch.double).contiguous(
+        memory_format=torch.channels_last).requires_grad_()
+    weight, bias, scale = (torch.randn(3, dtype=torch.double,
+                                       requires_grad=True) for _ in range(3))
+    for size in (3, 5):
+        assert torch.autograd.gradcheck(
+            lambda *a: NormPoolMixer.apply(*a, size, 1e-5),
+            (x, weight, bias, scale), fast_mode=True)
 
 
 def test_other_blocks_keep_their_own_forward():

@@ -167,18 +167,58 @@ class PoolMixer(torch.autograd.Function):
         return grad_x, grad_k, None, grad_residual
 
 
+class NormPoolMixer(torch.autograd.Function):
+    """``x + k * (pool(y) - y)`` with ``y = norm1(x)`` (GroupNorm, one
+    group), ``k = weight * scale``: ``x + k * rstd * (pool(x) - x)``, so
+    the normalised map is never kept and GroupNorm's backward folds into
+    this one. ``bias`` cancels; its gradient is exactly zero."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor,
+                bias: torch.Tensor, scale: torch.Tensor, size: int,
+                eps: float) -> torch.Tensor:
+        mean, rstd = group_norm_stats(x, eps)
+        diff = F.avg_pool2d(x, size, 1, size // 2,
+                            count_include_pad=False).sub_(x)
+        ctx.save_for_backward(x, diff, weight, scale, mean, rstd)
+        ctx.size = size
+        k = (weight * scale).view(1, -1, 1, 1)
+        return torch.addcmul(x, diff, k * rstd)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        x, diff, weight, scale, mean, rstd = ctx.saved_tensors
+        b, c, h, w = x.shape
+        k = weight * scale
+        grad = grad.contiguous(memory_format=torch.channels_last)
+        grad_diff = (grad * diff).sum((2, 3))  # (B, C)
+        grad_k = (grad_diff * rstd.view(b, 1)).sum(0)
+        # d rstd / dx = -rstd^3 (x - mean) / N
+        coef = (grad_diff * k).sum(1).view(b, 1, 1, 1) * rstd.pow(3) / (
+            -(c * h * w))
+        count = _box_sum(grad.new_ones(1, 1, h, w), ctx.size)
+        k_count = (k.view(1, 1, 1, -1) / count.view(1, h, w, 1)
+                   ).permute(0, 3, 1, 2)
+        pooled = _box_sum(grad * k_count, ctx.size).addcmul_(
+            grad, k.view(1, -1, 1, 1), value=-1)
+        grad_x = torch.addcmul(grad, pooled, rstd).addcmul_(x - mean, coef)
+        return (grad_x, grad_k * scale, torch.zeros_like(weight),
+                grad_k * weight, None, None)
+
+
 def _autograd_forward(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
     norm1, norm2 = block.norm1, block.norm2
     fc1, fc2 = block.mlp.fc1, block.mlp.fc2
     scale1, scale2 = _layer_scales(block)
-    # norm1.bias cancels in pool(y) - y; keeping it in the graph gives it the
-    # zero gradient it has in the original (weight decay still applies).
-    k = norm1.weight * scale1 + 0 * norm1.bias
-    normed = F.group_norm(x, 1, eps=norm1.eps)
     size = block.token_mixer.pool.kernel_size
     if isinstance(block.drop_path, nn.Identity):
-        x = PoolMixer.apply(normed, k, size, x)
+        x = NormPoolMixer.apply(x, norm1.weight, norm1.bias, scale1, size,
+                                norm1.eps)
     else:
+        # norm1.bias cancels in pool(y) - y; keeping it in the graph gives
+        # it the zero gradient it has in the original.
+        k = norm1.weight * scale1 + 0 * norm1.bias
+        normed = F.group_norm(x, 1, eps=norm1.eps)
         x = x + block.drop_path(PoolMixer.apply(normed, k, size, None))
 
     # GroupNorm applies norm2's affine in its own pass, at no extra cost;
