@@ -147,7 +147,10 @@ def test_s12_trains_and_predicts(detector):
     assert all(torch.isfinite(v).all() for v in log_vars.values())
     total.backward()
     for name, param in model.backbone.named_parameters():
-        if name.startswith(('patch_embed', 'network.0.0')):
+        # norm1.bias cancels in pool(y) - y: its exact gradient is zero,
+        # which the (default, CPU) fast path gives; the plain one rounds.
+        if name.startswith(('patch_embed', 'network.0.0')) and \
+                not name.endswith('norm1.bias'):
             assert param.grad is not None and param.grad.abs().sum() > 0, name
 
     model.eval()

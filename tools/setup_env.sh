@@ -9,6 +9,9 @@ command -v "$PY" >/dev/null || PY=python3
 STAMP="$VENV/.mmpoolformer-setup"
 want=$(cat tools/setup_env.sh requirements/*.txt setup.py | sha1sum | cut -d' ' -f1)
 
+if command -v nvidia-smi >/dev/null 2>&1; then
+  echo "[setup] NVIDIA GPU found, but this sets up the CPU build; for CUDA torch and mmcv ops see README.md, 'GPU set-up'"
+fi
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
   exit 0
 fi

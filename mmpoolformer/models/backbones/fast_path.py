@@ -1,34 +1,50 @@
-"""A faster way through PoolFormer blocks on CPU: the same function with
-fewer memory passes and oneDNN kernels.
+"""A faster way through PoolFormer blocks: the same function with fewer
+memory passes, on any device.
 
-``PoolFormer(fast_path=True)`` sends each block that has the default pooling
-mixer and GroupNorm(1) norms through :func:`block_forward`:
+:func:`choose_block_path` decides, once per forward, how the blocks that
+:func:`is_foldable` run (``PoolFormer(fast_path=...)``):
 
-* maps stay channels_last, so the 1x1 convolutions and the pooling run
-  oneDNN and vectorised NHWC kernels instead of NCHW ones;
-* the norms' affines and the layer scales fold into neighbouring ops. Average
-  pooling that excludes padding from its count commutes with a per-channel
-  affine, so with ``y = a * xhat + b`` (``xhat`` the normalised input)
-  ``pool(y) - y = a * (pool(xhat) - xhat)``; ``norm2``'s affine folds into
-  ``fc1`` and ``layer_scale_2`` into ``fc2``.
+* ``PLAIN``: each block's own forward, the original operations;
+* ``FOLDED``: with autograd (training), standard torch ops only;
+* ``FOLDED_EVAL``: without gradients in eval mode, standard torch ops;
+* ``ONEDNN_EVAL``: ``FOLDED_EVAL`` with oneDNN's fused linears
+  (``onednn_kernels.py``), for fp32 CPU tensors only.
 
-With gradients (training) everything stays under autograd, so every
-parameter gets its gradient; only the pooling's backward is hand-written
-(:class:`PoolMixer`). Without gradients in eval mode, the mixer is one
-``lerp`` from GroupNorm's statistics and the MLP is oneDNN's fused
-linear+GELU and linear+residual.
+The folded forms keep maps channels_last and fold the norms' affines and
+the layer scales into neighbouring ops. Average pooling that excludes
+padding from its count commutes with a per-channel affine, so with
+``y = a * xhat + b`` (``xhat`` the normalised input)
+``pool(y) - y = a * (pool(xhat) - xhat)``; ``layer_scale_2`` folds into
+``fc2`` and, without gradients, ``norm2``'s affine into ``fc1``. With
+autograd every parameter gets its gradient; only the pooling's backward is
+hand-written (:class:`PoolMixer`). Without gradients the mixer is one
+``lerp`` from GroupNorm's statistics.
 """
-from typing import Optional, Tuple
+import enum
+from typing import Callable, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import onednn_kernels
 from .token_mixers import Pooling
 
+# Device types on which the folded path was measured faster than the plain
+# one (tools/analysis/benchmark.py); ``fast_path=None`` uses it only there.
+MEASURED_FASTER = ('cpu', )
 
-def supports_fast_path(block: nn.Module) -> bool:
-    """Whether :func:`block_forward` computes this block's function: an odd
+
+class BlockPath(enum.Enum):
+    """How the foldable blocks of one forward run."""
+    PLAIN = 'plain'
+    FOLDED = 'folded'
+    FOLDED_EVAL = 'folded_eval'
+    ONEDNN_EVAL = 'onednn_eval'
+
+
+def is_foldable(block: nn.Module) -> bool:
+    """Whether the folded forms compute this block's function: an odd
     pooling window and GroupNorm with one group and an affine."""
     mixer = getattr(block, 'token_mixer', None)
     if not isinstance(mixer, Pooling) or mixer.pool.kernel_size % 2 == 0:
@@ -38,13 +54,66 @@ def supports_fast_path(block: nn.Module) -> bool:
         and norm.affine for norm in (block.norm1, block.norm2))
 
 
-def block_forward(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """``block(x)`` for a block that :func:`supports_fast_path`; the result
-    is channels_last."""
+def check_fast_path(fast_path: Optional[bool]) -> Optional[bool]:
+    """``fast_path`` itself, if it is None, True or False."""
+    if fast_path is not None and not isinstance(fast_path, bool):
+        raise TypeError(
+            f'PoolFormer(fast_path=...) takes None (fast where measured '
+            f'faster: the CPU), True or False; got {fast_path!r}.')
+    return fast_path
+
+
+def choose_block_path(fast_path: Optional[bool], x: torch.Tensor,
+                      training: bool) -> BlockPath:
+    """The path of every foldable block in a forward of a model with
+    ``fast_path`` and ``training`` on the input ``x``.
+
+    False is the plain path. None is the folded path on devices in
+    :data:`MEASURED_FASTER`, outside tracing and compiling (FLOP counters
+    and exporters see the original operations); True is the folded path on
+    every device. oneDNN kernels only ever see CPU tensors.
+    """
+    if fast_path is False:
+        return BlockPath.PLAIN
+    if fast_path is None and (x.device.type not in MEASURED_FASTER
+                              or torch.jit.is_tracing()
+                              or torch.compiler.is_compiling()):
+        return BlockPath.PLAIN
+    if training or torch.is_grad_enabled():
+        return BlockPath.FOLDED
+    if onednn_kernels.takes(x):
+        return BlockPath.ONEDNN_EVAL
+    return BlockPath.FOLDED_EVAL
+
+
+def block_forward(block: nn.Module, path: BlockPath,
+                  x: torch.Tensor) -> torch.Tensor:
+    """``block(x)`` through a folded ``path`` for a block that
+    :func:`is_foldable`; the result is channels_last."""
     x = x.contiguous(memory_format=torch.channels_last)
-    if block.training or torch.is_grad_enabled():
-        return _train_forward(block, x)
-    return _infer_forward(block, x)
+    if path is BlockPath.FOLDED:
+        return _autograd_forward(block, x)
+    if path is BlockPath.ONEDNN_EVAL:
+        return _eval_forward(block, x, _onednn_linear_act,
+                             onednn_kernels.linear_add)
+    if path is BlockPath.FOLDED_EVAL:
+        return _eval_forward(block, x, _linear_act, _linear_add)
+    raise ValueError(f'block_forward takes a folded path, not {path}')
+
+
+def group_norm_stats(x: torch.Tensor,
+                     eps: float) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Per-sample mean and 1/std of ``x`` (GroupNorm with one group), each
+    ``(B, 1, 1, 1)``. ``torch.native_group_norm`` (not a public API) is the
+    fastest one-pass kernel; without it, ``torch.var_mean``."""
+    b, c, h, w = x.shape
+    kernel = getattr(torch, 'native_group_norm', None)
+    if kernel is not None:
+        _, mean, rstd = kernel(x, None, None, b, c, h * w, 1, eps)
+    else:
+        var, mean = torch.var_mean(x, dim=(1, 2, 3), correction=0)
+        rstd = (var + eps).rsqrt()
+    return mean.view(b, 1, 1, 1), rstd.view(b, 1, 1, 1)
 
 
 def _layer_scales(block: nn.Module) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -98,59 +167,89 @@ class PoolMixer(torch.autograd.Function):
         return grad_x, grad_k, None, grad_residual
 
 
-def _train_forward(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
+class NormPoolMixer(torch.autograd.Function):
+    """``x + k * (pool(y) - y)`` with ``y = norm1(x)`` (GroupNorm, one
+    group), ``k = weight * scale``: ``x + k * rstd * (pool(x) - x)``, so
+    the normalised map is never kept and GroupNorm's backward folds into
+    this one. ``bias`` cancels; its gradient is exactly zero."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor,
+                bias: torch.Tensor, scale: torch.Tensor, size: int,
+                eps: float) -> torch.Tensor:
+        mean, rstd = group_norm_stats(x, eps)
+        diff = F.avg_pool2d(x, size, 1, size // 2,
+                            count_include_pad=False).sub_(x)
+        ctx.save_for_backward(x, diff, weight, scale, mean, rstd)
+        ctx.size = size
+        k = (weight * scale).view(1, -1, 1, 1)
+        return torch.addcmul(x, diff, k * rstd)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        x, diff, weight, scale, mean, rstd = ctx.saved_tensors
+        b, c, h, w = x.shape
+        k = weight * scale
+        grad = grad.contiguous(memory_format=torch.channels_last)
+        grad_diff = (grad * diff).sum((2, 3))  # (B, C)
+        grad_k = (grad_diff * rstd.view(b, 1)).sum(0)
+        # d rstd / dx = -rstd^3 (x - mean) / N
+        coef = (grad_diff * k).sum(1).view(b, 1, 1, 1) * rstd.pow(3) / (
+            -(c * h * w))
+        count = _box_sum(grad.new_ones(1, 1, h, w), ctx.size)
+        k_count = (k.view(1, 1, 1, -1) / count.view(1, h, w, 1)
+                   ).permute(0, 3, 1, 2)
+        pooled = _box_sum(grad * k_count, ctx.size).addcmul_(
+            grad, k.view(1, -1, 1, 1), value=-1)
+        grad_x = torch.addcmul(grad, pooled, rstd).addcmul_(x - mean, coef)
+        return (grad_x, grad_k * scale, torch.zeros_like(weight),
+                grad_k * weight, None, None)
+
+
+def _autograd_forward(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
     norm1, norm2 = block.norm1, block.norm2
     fc1, fc2 = block.mlp.fc1, block.mlp.fc2
     scale1, scale2 = _layer_scales(block)
-    # norm1.bias cancels in pool(y) - y; keeping it in the graph gives it the
-    # zero gradient it has in the original (weight decay still applies).
-    k = norm1.weight * scale1 + 0 * norm1.bias
-    normed = F.group_norm(x, 1, eps=norm1.eps)
     size = block.token_mixer.pool.kernel_size
     if isinstance(block.drop_path, nn.Identity):
-        x = PoolMixer.apply(normed, k, size, x)
+        x = NormPoolMixer.apply(x, norm1.weight, norm1.bias, scale1, size,
+                                norm1.eps)
     else:
+        # norm1.bias cancels in pool(y) - y; keeping it in the graph gives
+        # it the zero gradient it has in the original.
+        k = norm1.weight * scale1 + 0 * norm1.bias
+        normed = F.group_norm(x, 1, eps=norm1.eps)
         x = x + block.drop_path(PoolMixer.apply(normed, k, size, None))
 
-    w1 = fc1.weight
-    hidden = F.conv2d(F.group_norm(x, 1, eps=norm2.eps),
-                      w1 * norm2.weight.view(1, -1, 1, 1),
-                      torch.addmv(fc1.bias, w1.flatten(1), norm2.bias))
+    # GroupNorm applies norm2's affine in its own pass, at no extra cost;
+    # folding it into fc1 would add weight-sized ops forward and backward.
+    hidden = F.conv2d(F.group_norm(x, 1, norm2.weight, norm2.bias, norm2.eps),
+                      fc1.weight, fc1.bias)
     hidden = block.mlp.drop(block.mlp.act(hidden))
     out = F.conv2d(hidden, fc2.weight * scale2.view(-1, 1, 1, 1),
                    fc2.bias * scale2)
     return x + block.drop_path(block.mlp.drop(out))
 
 
-def _mkldnn_linear(x: torch.Tensor) -> bool:
-    """Whether oneDNN's fused linear ops can take ``x``: fp32 and no
-    autocast (which F.linear follows, and they do not)."""
-    return x.dtype == torch.float32 and \
-        not torch.is_autocast_enabled('cpu') and \
-        torch.backends.mkldnn.is_available() and \
-        torch.backends.mkldnn.enabled and \
-        hasattr(torch.ops.mkldnn, '_linear_pointwise')
-
-
 def _linear_act(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
                 act: nn.Module) -> torch.Tensor:
-    """``act(linear(x))``, fused in oneDNN for GELU."""
-    if isinstance(act, nn.GELU) and _mkldnn_linear(x):
-        return torch.ops.mkldnn._linear_pointwise(
-            x, weight, bias, 'gelu', [], act.approximate)
     return act(F.linear(x, weight, bias))
 
 
 def _linear_add(x: torch.Tensor, residual: torch.Tensor,
                 weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """``linear(x) + residual``, fused in oneDNN."""
-    if _mkldnn_linear(x):
-        return torch.ops.mkldnn._linear_pointwise.binary(
-            x, residual, weight, bias, 'add')
     return residual + F.linear(x, weight, bias)
 
 
-def _infer_forward(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
+def _onednn_linear_act(x: torch.Tensor, weight: torch.Tensor,
+                       bias: torch.Tensor, act: nn.Module) -> torch.Tensor:
+    if isinstance(act, nn.GELU):
+        return onednn_kernels.linear_gelu(x, weight, bias, act.approximate)
+    return _linear_act(x, weight, bias, act)
+
+
+def _eval_forward(block: nn.Module, x: torch.Tensor, linear_act: Callable,
+                  linear_add: Callable) -> torch.Tensor:
     b, c, h, w = x.shape
     norm1, norm2 = block.norm1, block.norm2
     # The residual stream in the parameters' dtype, as the plain path's
@@ -160,20 +259,17 @@ def _infer_forward(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
     scale1, scale2 = _layer_scales(block)
     # x + scale1 * (pool(y) - y) with y = norm1(x) is x + k * (pool(x) - x)
     # for k = scale1 * weight / std, per sample and channel: one lerp.
-    rstd = torch.native_group_norm(x, None, None, b, c, h * w, 1,
-                                   norm1.eps)[2]
-    k = (norm1.weight * scale1).view(1, c, 1, 1) * rstd.view(b, 1, 1, 1)
+    rstd = group_norm_stats(x, norm1.eps)[1]
+    k = (norm1.weight * scale1).view(1, c, 1, 1) * rstd
     x = torch.lerp(x, block.token_mixer.pool(x), k)
 
-    normed = torch.native_group_norm(x, None, None, b, c, h * w, 1,
-                                     norm2.eps)[0]
+    normed = F.group_norm(x, 1, eps=norm2.eps)
     w1 = fc1.weight.flatten(1)
-    hidden = _linear_act(_tokens(normed), w1 * norm2.weight,
-                         torch.addmv(fc1.bias, w1, norm2.bias),
-                         block.mlp.act)
-    out = _linear_add(hidden, _tokens(x),
-                      fc2.weight.flatten(1) * scale2.view(-1, 1),
-                      fc2.bias * scale2)
+    hidden = linear_act(_tokens(normed), w1 * norm2.weight,
+                        torch.addmv(fc1.bias, w1, norm2.bias), block.mlp.act)
+    out = linear_add(hidden, _tokens(x),
+                     fc2.weight.flatten(1) * scale2.view(-1, 1),
+                     fc2.bias * scale2)
     return out.view(b, h, w, c).permute(0, 3, 1, 2)
 
 

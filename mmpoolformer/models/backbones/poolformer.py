@@ -25,7 +25,8 @@ from torch.utils.checkpoint import checkpoint as activation_checkpoint
 from ..builder import MODELS, build_norm, build_token_mixer
 from . import norms  # noqa: F401 registers LN2d
 from . import token_mixers as _token_mixers  # noqa: F401 registers mixers
-from .fast_path import block_forward, supports_fast_path
+from .fast_path import (BlockPath, block_forward, check_fast_path,
+                        choose_block_path, is_foldable)
 
 ARCH_SETTINGS: Dict[str, dict] = {
     's12': dict(layers=[2, 2, 6, 2], embed_dims=[64, 128, 320, 512],
@@ -263,9 +264,14 @@ class PoolFormer(BaseModule):
             1..k with their output norms.
         norm_eval: Keep BatchNorm layers in eval mode while training.
         with_cp: Gradient checkpointing per block, to save memory.
-        fast_path: Run pooling blocks channels_last with folded norms and
-            fused oneDNN kernels (see ``fast_path.py``): the same function,
-            faster on CPU, equal to the default path up to float rounding.
+        fast_path: Run pooling blocks channels_last with the norms'
+            affines and layer scales folded into neighbouring ops (see
+            ``fast_path.py``; oneDNN's fused kernels for CPU inference):
+            the same function up to float rounding (1e-4). None (default)
+            takes it where it was measured faster, on the CPU, and the
+            original operations elsewhere and under tracing; True takes
+            it on every device; False always runs the original operations,
+            bit for bit.
         num_classes: Classes of the head when ``fork_feat=False``.
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH_OR_URL)``
             (optionally with ``prefix``, or in a list with other init
@@ -293,7 +299,7 @@ class PoolFormer(BaseModule):
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  with_cp: bool = False,
-                 fast_path: bool = False,
+                 fast_path: Optional[bool] = None,
                  num_classes: int = 1000,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -313,7 +319,7 @@ class PoolFormer(BaseModule):
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.with_cp = with_cp
-        self.fast_path = fast_path
+        self.fast_path = check_fast_path(fast_path)
         self.strides = [in_stride * down_stride ** i
                         for i in range(NUM_STAGES)]
 
@@ -356,6 +362,9 @@ class PoolFormer(BaseModule):
                 for j in range(layers[i])
             ]))
         self.network = nn.ModuleList(network)
+        self._foldable = [[is_foldable(block)
+                           for block in self.stage_blocks(stage)]
+                          for stage in range(NUM_STAGES)]
 
         if fork_feat:
             for stage in self.out_indices:
@@ -472,11 +481,13 @@ class PoolFormer(BaseModule):
         self._check_token_grid(stage, x, input_size)
         return x
 
-    def _run_stage(self, stage: int, x: torch.Tensor) -> torch.Tensor:
-        for block in self.stage_blocks(stage):
+    def _run_stage(self, stage: int, x: torch.Tensor,
+                   path: BlockPath) -> torch.Tensor:
+        for block, foldable in zip(self.stage_blocks(stage),
+                                   self._foldable[stage]):
             run = block
-            if self.fast_path and supports_fast_path(block):
-                run = partial(block_forward, block)
+            if foldable and path is not BlockPath.PLAIN:
+                run = partial(block_forward, block, path)
             if self.with_cp and x.requires_grad:
                 x = activation_checkpoint(run, x, use_reentrant=False)
             else:
@@ -488,7 +499,8 @@ class PoolFormer(BaseModule):
         ``fork_feat=False`` the last stage's map alone (before ``norm``).
         ``out_channels`` lists their channels."""
         input_size = tuple(x.shape[-2:])
-        if self.fast_path:
+        path = choose_block_path(self.fast_path, x, self.training)
+        if path is not BlockPath.PLAIN:
             x = x.contiguous(memory_format=torch.channels_last)
         x = self.patch_embed(x)
         outs = []
@@ -496,7 +508,7 @@ class PoolFormer(BaseModule):
             else NUM_STAGES - 1
         for stage in range(last_stage + 1):
             x = self._enter_stage(stage, x, input_size)
-            x = self._run_stage(stage, x)
+            x = self._run_stage(stage, x, path)
             if self.fork_feat and stage in self.out_indices:
                 outs.append(getattr(self, f'norm{2 * stage}')(x))
         return tuple(outs) if self.fork_feat else (x, )
