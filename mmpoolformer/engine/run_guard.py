@@ -7,7 +7,7 @@ from typing import Any, Iterator, List, Optional
 from mmengine.dist import (all_gather_object, get_rank, get_world_size,
                            is_main_process)
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
+from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.registry import HOOKS
 
 from ..weight_files import CheckpointError
@@ -92,8 +92,10 @@ class RunGuardHook(Hook):
         source = self._source or 'the checkpoint'
         if runner.cfg.get('resume'):
             check_training_checkpoint(source, checkpoint)
-        model = runner.model.module if is_model_wrapper(runner.model) \
-            else runner.model
+        model = runner.model
+        # What mmengine loads the weights into: inside DDP and TTA wrappers.
+        while is_model_wrapper(model) or isinstance(model, BaseTTAModel):
+            model = model.module
         message = describe_misfit(source, model, misfits(checkpoint, model))
         if message and not self.allow_partial_load:
             raise CheckpointError(message)
