@@ -78,7 +78,12 @@ def build(config: str, **backbone) -> torch.nn.Module:
 
 
 def pytorch_prediction(config: str, checkpoint: str, image: str):
+    """PyTorch's prediction with the operations the graph holds: the
+    exporter writes the plain path, and the CPU's default folded path
+    differs from it by float rounding, enough to reorder an untrained
+    model's near-tied proposals."""
     model, cfg = load_model(config, checkpoint)
+    model.backbone.fast_path = False
     if cfg.default_scope == 'mmdet':
         from mmdet.apis import inference_detector
         return inference_detector(model, image)
