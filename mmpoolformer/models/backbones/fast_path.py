@@ -68,14 +68,18 @@ def choose_block_path(fast_path: Optional[bool], x: torch.Tensor,
     """The path of every foldable block in a forward of a model with
     ``fast_path`` and ``training`` on the input ``x``.
 
-    False is the plain path. None is the folded path on devices in
-    :data:`MEASURED_FASTER`, outside tracing and compiling (FLOP counters
-    and exporters see the original operations); True is the folded path on
-    every device. oneDNN kernels only ever see CPU tensors.
+    False is the plain path. None is the folded path for inference (no
+    gradients) on devices in :data:`MEASURED_FASTER`, outside tracing and
+    compiling (FLOP counters and exporters see the original operations);
+    training runs the original operations, because the folded training path
+    trained the demo's Mask R-CNN markedly worse (README, Performance).
+    True is the folded path on every device, training included. oneDNN
+    kernels only ever see CPU tensors.
     """
     if fast_path is False:
         return BlockPath.PLAIN
     if fast_path is None and (x.device.type not in MEASURED_FASTER
+                              or training or torch.is_grad_enabled()
                               or torch.jit.is_tracing()
                               or torch.compiler.is_compiling()):
         return BlockPath.PLAIN
