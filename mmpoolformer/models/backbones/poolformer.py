@@ -511,6 +511,10 @@ class PoolFormer(BaseModule):
             x = self._run_stage(stage, x, path)
             if self.fork_feat and stage in self.out_indices:
                 outs.append(getattr(self, f'norm{2 * stage}')(x))
+        if path is not BlockPath.PLAIN:
+            # The folded path runs channels_last; necks and heads get the
+            # usual layout (mmcv's CPU RoIAlign reads NCHW memory as is).
+            outs = [out.contiguous() for out in outs]
         return tuple(outs) if self.fork_feat else (x, )
 
     def forward_head(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
