@@ -14,6 +14,8 @@ demo: setup
 	$(PY) tools/demo.py
 
 # Import order and style (settings in setup.cfg); `isort .` fixes the order.
+# Through the venv's python, not its bin/ scripts: a script's shebang names
+# the interpreter path it was installed with, which a moved venv no longer has.
 lint: setup
-	$(VENV)/bin/isort --check-only --diff .
-	$(VENV)/bin/flake8 .
+	$(PY) -m isort --check-only --diff .
+	$(PY) -m flake8 .
