@@ -9,9 +9,9 @@ from mmengine.analysis import FlopAnalyzer
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from mmpoolformer.models import PoolFormer
-from mmpoolformer.models.backbones import onednn_kernels
-from mmpoolformer.models.backbones.fast_path import (BlockPath, NormPoolMixer,
-                                                     PoolMixer,
+from mmpoolformer.models.backbones import fast_path, onednn_kernels
+from mmpoolformer.models.backbones.fast_path import (BlockPath, GeluMlp,
+                                                     NormPoolMixer, PoolMixer,
                                                      choose_block_path,
                                                      group_norm_stats,
                                                      is_foldable)
@@ -233,18 +233,68 @@ def test_folding_is_exact_in_float64():
                                    atol=1e-10, msg=name)
 
 
-def test_bf16_autocast_runs_and_stays_close():
-    """Under CPU bf16 autocast the linears run in bf16 (through F.linear,
-    as autocast expects) and the residual stream stays fp32."""
-    _, plain, fast = (m.eval() for m in _models(CUSTOM))
+@pytest.mark.parametrize('train', [False, True])
+def test_bf16_autocast_runs_and_stays_close(train):
+    """Under CPU bf16 autocast the linears run in bf16 (as autocast
+    expects), the residual stream stays fp32, and training gives fp32
+    gradients close to the plain path's."""
+    _, plain, fast = (m.train(train) for m in _models(CUSTOM))
     x = torch.randn(SIZES[0])
-    with torch.no_grad():
+    with torch.set_grad_enabled(train):
         expected = plain(x)
         with torch.autocast('cpu', dtype=torch.bfloat16):
             got = fast(x)
     for g, e in zip(got, expected):
         assert g.dtype == torch.float32
         assert (g - e).abs().max() < 0.05 * e.abs().max()
+    if train:
+        grads = [torch.randn_like(e) for e in expected]
+        torch.autograd.backward(expected, grads)
+        torch.autograd.backward(got, grads)
+        theirs = dict(plain.named_parameters())
+        for name, param in fast.named_parameters():
+            expected_grad = theirs[name].grad
+            assert param.grad.dtype == torch.float32, name
+            if not name.endswith('norm1.bias'):
+                assert (param.grad - expected_grad).abs().max() <= \
+                    0.1 * expected_grad.abs().max(), name
+
+
+@pytest.mark.parametrize('approximate', ['none', 'tanh'])
+def test_gelu_mlp_backward_is_the_exact_adjoint(approximate):
+    tokens = torch.randn(7, 3, dtype=torch.double, requires_grad=True)
+    weight1 = torch.randn(5, 3, dtype=torch.double, requires_grad=True)
+    bias1 = torch.randn(5, dtype=torch.double, requires_grad=True)
+    weight2 = torch.randn(3, 5, dtype=torch.double, requires_grad=True)
+    bias2 = torch.randn(3, dtype=torch.double, requires_grad=True)
+    assert torch.autograd.gradcheck(
+        lambda *a: GeluMlp.apply(*a, approximate),
+        (tokens, weight1, bias1, weight2, bias2))
+
+
+@pytest.mark.parametrize('train', [False, True])
+def test_mlp_in_row_blocks_matches_plain(train, monkeypatch):
+    """Hidden maps above HIDDEN_BLOCK_BYTES are computed in row blocks
+    (here several, of uneven fit) with the same results."""
+    monkeypatch.setattr(fast_path, 'HIDDEN_BLOCK_BYTES', 5000)
+    _, plain, fast = (m.train(train) for m in _models(CUSTOM))
+    x = torch.randn(SIZES[1])
+    with torch.set_grad_enabled(train):
+        got, expected = fast(x), plain(x)
+    _assert_outputs_close(got, expected)
+    if train:
+        grads = [torch.randn_like(e) for e in expected]
+        torch.autograd.backward(expected, grads)
+        torch.autograd.backward(got, grads)
+        _assert_grads_close(fast, plain)
+
+
+def test_mlp_dropout_is_applied_when_training():
+    """With ``drop_rate`` the folded MLP keeps its dropout (autograd's
+    composition instead of :class:`GeluMlp`)."""
+    fast = PoolFormer(CUSTOM, fast_path=True, drop_rate=0.5)
+    ops, _ = _ops_of_a_step(fast, torch.randn(1, 3, 32, 32), train=True)
+    assert {'aten.native_dropout', 'aten.bernoulli_'} & ops
 
 
 @pytest.mark.parametrize('train', [False, True])
@@ -267,14 +317,14 @@ def test_fast_path_off_the_cpu_uses_standard_ops(train):
 
 @pytest.mark.parametrize('train', [False, True])
 def test_default_is_fast_on_cpu_and_plain_elsewhere(train):
-    """Left unset, ``fast_path`` folds CPU inference (oneDNN for fp32) and
-    runs the original operations in training and on other devices; the
-    device is read from each input, so moving the model moves the
+    """Left unset, ``fast_path`` folds CPU training and inference (oneDNN
+    for fp32 inference) and runs the original operations on other devices;
+    the device is read from each input, so moving the model moves the
     choice."""
     model = PoolFormer(CUSTOM)
     assert model.fast_path is None
     cpu_ops, _ = _ops_of_a_step(model, torch.randn(1, 3, 64, 48), train)
-    assert ('aten.avg_pool2d_backward' in cpu_ops) == train
+    assert 'aten.avg_pool2d_backward' not in cpu_ops
     if not train:
         assert 'aten.lerp' in cpu_ops
         if onednn_kernels.takes(torch.ones(1)):
@@ -299,7 +349,8 @@ def test_path_is_chosen_from_settings_and_input():
         with torch.autocast('cpu', dtype=torch.bfloat16):
             assert choose_block_path(None, cpu, False) \
                 is BlockPath.FOLDED_EVAL
-    assert choose_block_path(None, cpu, True) is BlockPath.PLAIN
+    assert choose_block_path(None, cpu, True) is BlockPath.FOLDED
+    assert choose_block_path(None, meta, True) is BlockPath.PLAIN
     assert choose_block_path(True, cpu, True) is BlockPath.FOLDED
     with pytest.raises(TypeError, match='fast_path'):
         PoolFormer(CUSTOM, fast_path='yes')

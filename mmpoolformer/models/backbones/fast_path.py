@@ -18,10 +18,12 @@ padding from its count commutes with a per-channel affine, so with
 ``fc2`` and, without gradients, ``norm2``'s affine into ``fc1``. With
 autograd every parameter gets its gradient; only the pooling's backward is
 hand-written (:class:`PoolMixer`). Without gradients the mixer is one
-``lerp`` from GroupNorm's statistics.
+``lerp`` from GroupNorm's statistics. The MLP's 1x1 convolutions run as
+linears over the ``(B*H*W, C)`` tokens, in row blocks (see
+:data:`HIDDEN_BLOCK_BYTES`).
 """
 import enum
-from typing import Callable, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -29,6 +31,12 @@ from torch import nn
 
 from . import onednn_kernels
 from .token_mixers import Pooling
+
+# The hidden maps of a block's MLP are ``mlp_ratio`` (4) times its input. Any
+# above glibc's largest mmap threshold (32 MiB) is mapped afresh and
+# page-faulted on first touch, forward and backward, so the MLP runs over
+# row blocks whose hidden maps stay within this, which the heap reuses.
+HIDDEN_BLOCK_BYTES = 16 * 2**20
 
 # Device types on which the folded path was measured faster than the plain
 # one (tools/analysis/benchmark.py); ``fast_path=None`` uses it only there.
@@ -68,18 +76,15 @@ def choose_block_path(fast_path: Optional[bool], x: torch.Tensor,
     """The path of every foldable block in a forward of a model with
     ``fast_path`` and ``training`` on the input ``x``.
 
-    False is the plain path. None is the folded path for inference (no
-    gradients) on devices in :data:`MEASURED_FASTER`, outside tracing and
-    compiling (FLOP counters and exporters see the original operations);
-    training runs the original operations, because the folded training path
-    trained the demo's Mask R-CNN markedly worse (README, Performance).
-    True is the folded path on every device, training included. oneDNN
-    kernels only ever see CPU tensors.
+    False is the plain path. None is the folded path, in training and
+    inference, on devices in :data:`MEASURED_FASTER`, outside tracing and
+    compiling (FLOP counters and exporters see the original operations).
+    True is the folded path on every device. oneDNN kernels only ever see
+    CPU tensors.
     """
     if fast_path is False:
         return BlockPath.PLAIN
     if fast_path is None and (x.device.type not in MEASURED_FASTER
-                              or training or torch.is_grad_enabled()
                               or torch.jit.is_tracing()
                               or torch.compiler.is_compiling()):
         return BlockPath.PLAIN
@@ -195,7 +200,8 @@ class NormPoolMixer(torch.autograd.Function):
         b, c, h, w = x.shape
         k = weight * scale
         grad = grad.contiguous(memory_format=torch.channels_last)
-        grad_diff = (grad * diff).sum((2, 3))  # (B, C)
+        product = grad * diff  # its memory is reused below
+        grad_diff = product.sum((2, 3))  # (B, C)
         grad_k = (grad_diff * rstd.view(b, 1)).sum(0)
         # d rstd / dx = -rstd^3 (x - mean) / N
         coef = (grad_diff * k).sum(1).view(b, 1, 1, 1) * rstd.pow(3) / (
@@ -203,11 +209,50 @@ class NormPoolMixer(torch.autograd.Function):
         count = _box_sum(grad.new_ones(1, 1, h, w), ctx.size)
         k_count = (k.view(1, 1, 1, -1) / count.view(1, h, w, 1)
                    ).permute(0, 3, 1, 2)
-        pooled = _box_sum(grad * k_count, ctx.size).addcmul_(
-            grad, k.view(1, -1, 1, 1), value=-1)
-        grad_x = torch.addcmul(grad, pooled, rstd).addcmul_(x - mean, coef)
+        pooled = _box_sum(torch.mul(grad, k_count, out=product), ctx.size)
+        del product
+        # grad + rstd * (pooled - k * grad) + coef * (x - mean), in three
+        # passes: coef * x - coef * mean, + (1 - rstd * k) * grad,
+        # + rstd * pooled.
+        grad_x = torch.addcmul(-coef * mean, x, coef)
+        grad_x.addcmul_(grad, 1 - rstd * k.view(1, -1, 1, 1))
+        grad_x.addcmul_(pooled, rstd)
         return (grad_x, grad_k * scale, torch.zeros_like(weight),
                 grad_k * weight, None, None)
+
+
+class GeluMlp(torch.autograd.Function):
+    """``fc2(gelu(fc1(tokens)))`` on ``(N, C)`` tokens that saves only the
+    tokens and fc1's output: GELU's output, the other hidden map that
+    autograd would keep, is recomputed in the backward. Training holds one
+    hidden map per block instead of two."""
+
+    @staticmethod
+    def forward(ctx, tokens: torch.Tensor, weight1: torch.Tensor,
+                bias1: torch.Tensor, weight2: torch.Tensor,
+                bias2: torch.Tensor, approximate: str) -> torch.Tensor:
+        hidden = torch.addmm(bias1, tokens, weight1.t())
+        out = torch.addmm(bias2, F.gelu(hidden, approximate=approximate),
+                          weight2.t())
+        ctx.save_for_backward(tokens, hidden, weight1, weight2)
+        ctx.approximate = approximate
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        tokens, hidden, weight1, weight2 = ctx.saved_tensors
+        # In the forward's compute dtype (bf16 under autocast), as
+        # autocast's own backward would; autograd casts the results back.
+        tokens, weight1, weight2, grad = (
+            t.to(hidden.dtype) for t in (tokens, weight1, weight2, grad))
+        activated = F.gelu(hidden, approximate=ctx.approximate)
+        grad_weight2 = grad.t().mm(activated)
+        grad_activated = torch.mm(grad, weight2, out=activated)
+        grad_hidden = torch.ops.aten.gelu_backward(
+            grad_activated, hidden, approximate=ctx.approximate)
+        del activated, grad_activated
+        return (grad_hidden.mm(weight1), grad_hidden.t().mm(tokens),
+                grad_hidden.sum(0), grad_weight2, grad.sum(0), None)
 
 
 def _autograd_forward(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -227,12 +272,41 @@ def _autograd_forward(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
     # GroupNorm applies norm2's affine in its own pass, at no extra cost;
     # folding it into fc1 would add weight-sized ops forward and backward.
-    hidden = F.conv2d(F.group_norm(x, 1, norm2.weight, norm2.bias, norm2.eps),
-                      fc1.weight, fc1.bias)
-    hidden = block.mlp.drop(block.mlp.act(hidden))
-    out = F.conv2d(hidden, fc2.weight * scale2.view(-1, 1, 1, 1),
-                   fc2.bias * scale2)
-    return x + block.drop_path(block.mlp.drop(out))
+    # The 1x1 convolutions run as linears over the tokens: MKL's products
+    # train faster than oneDNN's 1x1 convolutions (mostly their backward).
+    b, c, h, w = x.shape
+    normed = F.group_norm(x, 1, norm2.weight, norm2.bias, norm2.eps)
+    w1, w2 = fc1.weight.flatten(1), fc2.weight.flatten(1) * scale2.view(-1, 1)
+
+    b2 = fc2.bias * scale2
+    act, drop = block.mlp.act, block.mlp.drop
+    if type(act) is nn.GELU and drop.p == 0:
+
+        def mlp(tokens: torch.Tensor) -> torch.Tensor:
+            return GeluMlp.apply(tokens, w1, fc1.bias, w2, b2,
+                                 act.approximate)
+    else:
+
+        def mlp(tokens: torch.Tensor) -> torch.Tensor:
+            return F.linear(drop(act(F.linear(tokens, w1, fc1.bias))), w2, b2)
+
+    out = _in_row_blocks(mlp, [_tokens(normed)], fc1.out_channels)
+    return x + block.drop_path(block.mlp.drop(_map(out, b, h, w)))
+
+
+def _in_row_blocks(fn: Callable, tokens: List[torch.Tensor],
+                   hidden_channels: int) -> torch.Tensor:
+    """``fn(*tokens)`` for an MLP with ``hidden_channels``, computed over
+    row blocks of the ``(N, C)`` token tensors whose hidden maps stay within
+    :data:`HIDDEN_BLOCK_BYTES`, concatenated."""
+    rows = tokens[0].shape[0]
+    hidden_bytes = rows * hidden_channels * tokens[0].element_size()
+    blocks = -(-hidden_bytes // HIDDEN_BLOCK_BYTES)
+    if blocks <= 1:
+        return fn(*tokens)
+    size = -(-rows // blocks)
+    return torch.cat(
+        [fn(*parts) for parts in zip(*(t.split(size) for t in tokens))])
 
 
 def _linear_act(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
@@ -269,14 +343,25 @@ def _eval_forward(block: nn.Module, x: torch.Tensor, linear_act: Callable,
 
     normed = F.group_norm(x, 1, eps=norm2.eps)
     w1 = fc1.weight.flatten(1)
-    hidden = linear_act(_tokens(normed), w1 * norm2.weight,
-                        torch.addmv(fc1.bias, w1, norm2.bias), block.mlp.act)
-    out = linear_add(hidden, _tokens(x),
-                     fc2.weight.flatten(1) * scale2.view(-1, 1),
-                     fc2.bias * scale2)
-    return out.view(b, h, w, c).permute(0, 3, 1, 2)
+    w1_normed = w1 * norm2.weight
+    b1_normed = torch.addmv(fc1.bias, w1, norm2.bias)
+    w2 = fc2.weight.flatten(1) * scale2.view(-1, 1)
+    b2 = fc2.bias * scale2
+
+    def mlp(tokens: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        hidden = linear_act(tokens, w1_normed, b1_normed, block.mlp.act)
+        return linear_add(hidden, residual, w2, b2)
+
+    out = _in_row_blocks(mlp, [_tokens(normed), _tokens(x)],
+                         fc1.out_channels)
+    return _map(out, b, h, w)
 
 
 def _tokens(x: torch.Tensor) -> torch.Tensor:
     """A channels_last ``(B, C, H, W)`` map as a ``(B*H*W, C)`` view."""
     return x.permute(0, 2, 3, 1).reshape(-1, x.shape[1])
+
+
+def _map(tokens: torch.Tensor, b: int, h: int, w: int) -> torch.Tensor:
+    """``(B*H*W, C)`` tokens as a channels_last ``(B, C, H, W)`` view."""
+    return tokens.view(b, h, w, -1).permute(0, 3, 1, 2)
