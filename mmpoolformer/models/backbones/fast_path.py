@@ -221,40 +221,6 @@ class NormPoolMixer(torch.autograd.Function):
                 grad_k * weight, None, None)
 
 
-class GeluMlp(torch.autograd.Function):
-    """``fc2(gelu(fc1(tokens)))`` on ``(N, C)`` tokens that saves only the
-    tokens and fc1's output: GELU's output, the other hidden map that
-    autograd would keep, is recomputed in the backward. Training holds one
-    hidden map per block instead of two."""
-
-    @staticmethod
-    def forward(ctx, tokens: torch.Tensor, weight1: torch.Tensor,
-                bias1: torch.Tensor, weight2: torch.Tensor,
-                bias2: torch.Tensor, approximate: str) -> torch.Tensor:
-        hidden = torch.addmm(bias1, tokens, weight1.t())
-        out = torch.addmm(bias2, F.gelu(hidden, approximate=approximate),
-                          weight2.t())
-        ctx.save_for_backward(tokens, hidden, weight1, weight2)
-        ctx.approximate = approximate
-        return out
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        tokens, hidden, weight1, weight2 = ctx.saved_tensors
-        # In the forward's compute dtype (bf16 under autocast), as
-        # autocast's own backward would; autograd casts the results back.
-        tokens, weight1, weight2, grad = (
-            t.to(hidden.dtype) for t in (tokens, weight1, weight2, grad))
-        activated = F.gelu(hidden, approximate=ctx.approximate)
-        grad_weight2 = grad.t().mm(activated)
-        grad_activated = torch.mm(grad, weight2, out=activated)
-        grad_hidden = torch.ops.aten.gelu_backward(
-            grad_activated, hidden, approximate=ctx.approximate)
-        del activated, grad_activated
-        return (grad_hidden.mm(weight1), grad_hidden.t().mm(tokens),
-                grad_hidden.sum(0), grad_weight2, grad.sum(0), None)
-
-
 def _autograd_forward(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
     norm1, norm2 = block.norm1, block.norm2
     fc1, fc2 = block.mlp.fc1, block.mlp.fc2
@@ -277,18 +243,11 @@ def _autograd_forward(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
     b, c, h, w = x.shape
     normed = F.group_norm(x, 1, norm2.weight, norm2.bias, norm2.eps)
     w1, w2 = fc1.weight.flatten(1), fc2.weight.flatten(1) * scale2.view(-1, 1)
-
     b2 = fc2.bias * scale2
-    act, drop = block.mlp.act, block.mlp.drop
-    if type(act) is nn.GELU and drop.p == 0:
 
-        def mlp(tokens: torch.Tensor) -> torch.Tensor:
-            return GeluMlp.apply(tokens, w1, fc1.bias, w2, b2,
-                                 act.approximate)
-    else:
-
-        def mlp(tokens: torch.Tensor) -> torch.Tensor:
-            return F.linear(drop(act(F.linear(tokens, w1, fc1.bias))), w2, b2)
+    def mlp(tokens: torch.Tensor) -> torch.Tensor:
+        hidden = block.mlp.drop(block.mlp.act(F.linear(tokens, w1, fc1.bias)))
+        return F.linear(hidden, w2, b2)
 
     out = _in_row_blocks(mlp, [_tokens(normed)], fc1.out_channels)
     return x + block.drop_path(block.mlp.drop(_map(out, b, h, w)))
