@@ -298,17 +298,16 @@ def test_fast_path_off_the_cpu_uses_standard_ops(train):
 @pytest.mark.parametrize('train', [False, True])
 def test_default_is_fast_on_cpu_and_plain_elsewhere(train):
     """Left unset, ``fast_path`` folds CPU training and inference (oneDNN
-    for fp32 inference) and runs the original operations on other devices;
+    kernels for fp32) and runs the original operations on other devices;
     the device is read from each input, so moving the model moves the
     choice."""
     model = PoolFormer(CUSTOM)
     assert model.fast_path is None
     cpu_ops, _ = _ops_of_a_step(model, torch.randn(1, 3, 64, 48), train)
     assert 'aten.avg_pool2d_backward' not in cpu_ops
-    if not train:
-        assert 'aten.lerp' in cpu_ops
-        if onednn_kernels.takes(torch.ones(1)):
-            assert 'mkldnn._linear_pointwise' in cpu_ops
+    assert ('aten.lerp' in cpu_ops) != train
+    if onednn_kernels.takes(torch.ones(1)):
+        assert 'mkldnn._linear_pointwise' in cpu_ops
     meta_ops, _ = _ops_of_a_step(model.to('meta'),
                                  torch.empty(1, 3, 64, 48, device='meta'),
                                  train)
@@ -329,9 +328,12 @@ def test_path_is_chosen_from_settings_and_input():
         with torch.autocast('cpu', dtype=torch.bfloat16):
             assert choose_block_path(None, cpu, False) \
                 is BlockPath.FOLDED_EVAL
-    assert choose_block_path(None, cpu, True) is BlockPath.FOLDED
+    onednn = onednn_kernels.takes(cpu)
+    trained = BlockPath.ONEDNN if onednn else BlockPath.FOLDED
+    assert choose_block_path(None, cpu, True) is trained
+    assert choose_block_path(True, cpu, True) is trained
+    assert choose_block_path(None, cpu.double(), True) is BlockPath.FOLDED
     assert choose_block_path(None, meta, True) is BlockPath.PLAIN
-    assert choose_block_path(True, cpu, True) is BlockPath.FOLDED
     with pytest.raises(TypeError, match='fast_path'):
         PoolFormer(CUSTOM, fast_path='yes')
 
@@ -361,6 +363,28 @@ def test_flop_count_sees_the_original_operations():
     counts = [FlopAnalyzer(m.eval(), x).unsupported_ops_warnings(False)
               .total() for m in (default, plain)]
     assert counts[0] == counts[1] > 0
+
+
+@pytest.mark.parametrize('with_residual', [False, True])
+def test_onednn_linears_give_the_gradients_of_f_linear(with_residual):
+    if not onednn_kernels.takes(torch.ones(1)):
+        pytest.skip('no oneDNN linear kernels in this torch build')
+    x, weight, bias, residual = (
+        torch.randn(shape, requires_grad=True)
+        for shape in ((37, 8), (24, 8), (24, ), (37, 24)))
+    grad = torch.randn(37, 24)
+    if with_residual:
+        got = onednn_kernels.linear_add(x, residual, weight, bias)
+        expected = residual + torch.nn.functional.linear(x, weight, bias)
+    else:
+        got = onednn_kernels.linear(x, weight, bias)
+        expected = torch.nn.functional.linear(x, weight, bias)
+    torch.testing.assert_close(got, expected)
+    inputs = (x, weight, bias, residual) if with_residual else \
+        (x, weight, bias)
+    for g, e in zip(torch.autograd.grad(got, inputs, grad),
+                    torch.autograd.grad(expected, inputs, grad)):
+        torch.testing.assert_close(g, e)
 
 
 def test_private_torch_kernels_are_there():

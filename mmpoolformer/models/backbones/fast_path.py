@@ -6,9 +6,11 @@ memory passes, on any device.
 
 * ``PLAIN``: each block's own forward, the original operations;
 * ``FOLDED``: with autograd (training), standard torch ops only;
+* ``ONEDNN``: ``FOLDED`` with oneDNN's fused linears forward
+  (``onednn_kernels.py``), for fp32 CPU tensors only;
 * ``FOLDED_EVAL``: without gradients in eval mode, standard torch ops;
-* ``ONEDNN_EVAL``: ``FOLDED_EVAL`` with oneDNN's fused linears
-  (``onednn_kernels.py``), for fp32 CPU tensors only.
+* ``ONEDNN_EVAL``: ``FOLDED_EVAL`` with oneDNN's fused linears, for fp32
+  CPU tensors only.
 
 The folded forms keep maps channels_last and fold the norms' affines and
 the layer scales into neighbouring ops. Average pooling that excludes
@@ -47,6 +49,7 @@ class BlockPath(enum.Enum):
     """How the foldable blocks of one forward run."""
     PLAIN = 'plain'
     FOLDED = 'folded'
+    ONEDNN = 'onednn'
     FOLDED_EVAL = 'folded_eval'
     ONEDNN_EVAL = 'onednn_eval'
 
@@ -88,11 +91,10 @@ def choose_block_path(fast_path: Optional[bool], x: torch.Tensor,
                               or torch.jit.is_tracing()
                               or torch.compiler.is_compiling()):
         return BlockPath.PLAIN
+    onednn = onednn_kernels.takes(x)
     if training or torch.is_grad_enabled():
-        return BlockPath.FOLDED
-    if onednn_kernels.takes(x):
-        return BlockPath.ONEDNN_EVAL
-    return BlockPath.FOLDED_EVAL
+        return BlockPath.ONEDNN if onednn else BlockPath.FOLDED
+    return BlockPath.ONEDNN_EVAL if onednn else BlockPath.FOLDED_EVAL
 
 
 def block_forward(block: nn.Module, path: BlockPath,
@@ -101,7 +103,10 @@ def block_forward(block: nn.Module, path: BlockPath,
     :func:`is_foldable`; the result is channels_last."""
     x = x.contiguous(memory_format=torch.channels_last)
     if path is BlockPath.FOLDED:
-        return _autograd_forward(block, x)
+        return _autograd_forward(block, x, F.linear, _linear_add)
+    if path is BlockPath.ONEDNN:
+        return _autograd_forward(block, x, onednn_kernels.linear,
+                                 onednn_kernels.linear_add)
     if path is BlockPath.ONEDNN_EVAL:
         return _eval_forward(block, x, _onednn_linear_act,
                              onednn_kernels.linear_add)
@@ -221,7 +226,8 @@ class NormPoolMixer(torch.autograd.Function):
                 grad_k * weight, None, None)
 
 
-def _autograd_forward(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
+def _autograd_forward(block: nn.Module, x: torch.Tensor, linear: Callable,
+                      linear_add: Callable) -> torch.Tensor:
     norm1, norm2 = block.norm1, block.norm2
     fc1, fc2 = block.mlp.fc1, block.mlp.fc2
     scale1, scale2 = _layer_scales(block)
@@ -238,19 +244,29 @@ def _autograd_forward(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
     # GroupNorm applies norm2's affine in its own pass, at no extra cost;
     # folding it into fc1 would add weight-sized ops forward and backward.
-    # The 1x1 convolutions run as linears over the tokens: MKL's products
+    # The 1x1 convolutions run as linears over the tokens: matrix products
     # train faster than oneDNN's 1x1 convolutions (mostly their backward).
     b, c, h, w = x.shape
     normed = F.group_norm(x, 1, norm2.weight, norm2.bias, norm2.eps)
     w1, w2 = fc1.weight.flatten(1), fc2.weight.flatten(1) * scale2.view(-1, 1)
     b2 = fc2.bias * scale2
+    act, drop = block.mlp.act, block.mlp.drop
+    if isinstance(block.drop_path, nn.Identity) and drop.p == 0:
+        # The residual joins in the second linear.
+        def mlp_add(tokens: torch.Tensor,
+                    residual: torch.Tensor) -> torch.Tensor:
+            return linear_add(act(linear(tokens, w1, fc1.bias)), residual,
+                              w2, b2)
+
+        out = _in_row_blocks(mlp_add, [_tokens(normed), _tokens(x)],
+                             fc1.out_channels)
+        return _map(out, b, h, w)
 
     def mlp(tokens: torch.Tensor) -> torch.Tensor:
-        hidden = block.mlp.drop(block.mlp.act(F.linear(tokens, w1, fc1.bias)))
-        return F.linear(hidden, w2, b2)
+        return linear(drop(act(linear(tokens, w1, fc1.bias))), w2, b2)
 
     out = _in_row_blocks(mlp, [_tokens(normed)], fc1.out_channels)
-    return x + block.drop_path(block.mlp.drop(_map(out, b, h, w)))
+    return x + block.drop_path(drop(_map(out, b, h, w)))
 
 
 def _in_row_blocks(fn: Callable, tokens: List[torch.Tensor],

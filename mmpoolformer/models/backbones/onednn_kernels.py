@@ -1,11 +1,14 @@
-"""CPU only: oneDNN's fused linear kernels for the fast path's inference.
+"""CPU only: oneDNN's fused linear kernels for the fast path.
 
 ``torch.ops.mkldnn._linear_pointwise`` (a private torch op, the one
-Inductor uses for CPU) computes ``gelu(linear(x))`` and
-``linear(x) + residual`` in one pass each. It exists only for CPU tensors
-and has no autograd, so :func:`takes` admits fp32 CPU tensors without
-gradients outside autocast; everything else uses the torch fallbacks in
-``fast_path.py``.
+Inductor uses for CPU) computes ``linear(x)`` with its bias,
+``gelu(linear(x))`` and ``linear(x) + residual`` in one pass each, where
+``F.linear`` first copies the bias into its output. It exists only for CPU
+tensors and has no autograd: :func:`linear` and :func:`linear_add` run it
+forward inside autograd Functions whose backward is standard matrix
+products; :func:`linear_gelu` is for inference only. :func:`takes` admits
+fp32 CPU tensors outside autocast; everything else uses the torch
+fallbacks in ``fast_path.py``.
 """
 from functools import lru_cache
 from typing import Optional
@@ -31,15 +34,45 @@ def takes(x: torch.Tensor) -> bool:
         torch.backends.mkldnn.enabled and linear_pointwise() is not None
 
 
-def linear_gelu(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-                approximate: str) -> torch.Tensor:
-    """``gelu(linear(x))`` in one oneDNN kernel; ``x`` must pass
-    :func:`takes`."""
-    return linear_pointwise()(x, weight, bias, 'gelu', [], approximate)
+class _Linear(torch.autograd.Function):
+    """``x @ weight.T + bias`` (+ ``residual``), oneDNN forward."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor,
+                bias: torch.Tensor,
+                residual: Optional[torch.Tensor]) -> torch.Tensor:
+        ctx.save_for_backward(x, weight)
+        if residual is None:
+            return linear_pointwise()(x, weight, bias, 'none', [], '')
+        return linear_pointwise().binary(x, residual, weight, bias, 'add')
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        x, weight = ctx.saved_tensors
+        grad_x = grad.mm(weight) if ctx.needs_input_grad[0] else None
+        grad_weight = grad.t().mm(x) if ctx.needs_input_grad[1] else None
+        grad_bias = grad.sum(0) if ctx.needs_input_grad[2] else None
+        grad_residual = grad if ctx.needs_input_grad[3] else None
+        return grad_x, grad_weight, grad_bias, grad_residual
+
+
+def linear(x: torch.Tensor, weight: torch.Tensor,
+           bias: torch.Tensor) -> torch.Tensor:
+    """``F.linear(x, weight, bias)`` for 2-D ``x`` in one oneDNN kernel,
+    with autograd; ``x`` must pass :func:`takes`."""
+    return _Linear.apply(x, weight, bias, None)
 
 
 def linear_add(x: torch.Tensor, residual: torch.Tensor,
                weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """``linear(x) + residual`` in one oneDNN kernel; ``x`` must pass
+    """``residual + F.linear(x, weight, bias)`` for 2-D ``x`` in one
+    oneDNN kernel, with autograd; ``x`` must pass :func:`takes`."""
+    return _Linear.apply(x, weight, bias, residual)
+
+
+def linear_gelu(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                approximate: str) -> torch.Tensor:
+    """``gelu(linear(x))`` in one oneDNN kernel, without autograd (the
+    backward would need the linear's output); ``x`` must pass
     :func:`takes`."""
-    return linear_pointwise().binary(x, residual, weight, bias, 'add')
+    return linear_pointwise()(x, weight, bias, 'gelu', [], approximate)
