@@ -266,12 +266,12 @@ class PoolFormer(BaseModule):
         with_cp: Gradient checkpointing per block, to save memory.
         fast_path: Run pooling blocks channels_last with the norms'
             affines and layer scales folded into neighbouring ops (see
-            ``fast_path.py``; oneDNN's fused kernels for CPU inference):
+            ``fast_path.py``; oneDNN's fused kernels for fp32 on the CPU):
             the same function up to float rounding (1e-4). None (default)
-            takes it where it was measured faster, on the CPU, and the
-            original operations elsewhere and under tracing; True takes
-            it on every device; False always runs the original operations,
-            bit for bit.
+            takes it, in training and inference, where it was measured
+            faster, on the CPU, and the original operations elsewhere and
+            under tracing; True takes it on every device; False always
+            runs the original operations, bit for bit.
         num_classes: Classes of the head when ``fork_feat=False``.
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH_OR_URL)``
             (optionally with ``prefix``, or in a list with other init
