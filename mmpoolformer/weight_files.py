@@ -17,7 +17,7 @@ import os.path as osp
 import pickle
 import re
 import urllib.parse
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, List, Mapping, Optional
 
 import torch
 from torch import nn
@@ -260,10 +260,19 @@ def _strip_prefix(state_dict: StateDict, prefix: str,
     return out
 
 
-def _check_released_arch(model: nn.Module, state_dict: StateDict,
+def shape_mismatches(state_dict: Mapping, own: Mapping) -> List[str]:
+    """``key: (shape) in the file, (shape) in the model`` for each key of
+    both ``state_dict`` (a file's) and ``own`` (a model's) whose shapes
+    differ."""
+    return [f'{k}: {tuple(v.shape)} in the file, '
+            f'{tuple(own[k].shape)} in the model'
+            for k, v in state_dict.items()
+            if k in own and hasattr(v, 'shape') and v.shape != own[k].shape]
+
+
+def _check_released_arch(own: StateDict, state_dict: StateDict,
                          path_or_url: str) -> None:
     arch = released_metaformer(state_dict)
-    own = model.state_dict()
     if arch and any(k.startswith('network.') and k not in own
                     for k in state_dict):
         raise CheckpointError(
@@ -290,12 +299,9 @@ def load_pretrained(model: nn.Module, path_or_url: str,
         state_dict = _strip_prefix(state_dict, prefix, path_or_url)
     fmt = detect_format(state_dict)
     state_dict = TO_ORIGINAL[fmt](state_dict)
-    _check_released_arch(model, state_dict, path_or_url)
     own = model.state_dict()
-    mismatched = [f'{k}: {tuple(v.shape)} in the file, '
-                  f'{tuple(own[k].shape)} in the model'
-                  for k, v in state_dict.items()
-                  if k in own and v.shape != own[k].shape]
+    _check_released_arch(own, state_dict, path_or_url)
+    mismatched = shape_mismatches(state_dict, own)
     if mismatched:
         raise CheckpointError(
             f'{path_or_url} does not fit this PoolFormer (it is probably for '

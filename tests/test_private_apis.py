@@ -86,7 +86,6 @@ def test_numpy_values_load_under_weights_only_whichever_numpy_saved(
     data = re.sub(rb'numpy\.(_?)core\.multiarray', module.encode(),
                   buffer.getvalue())
     assert module.encode() in data
-    with torch.serialization.safe_globals(checkpoint_types()):
-        loaded = torch.load(io.BytesIO(data), weights_only=True)
+    loaded = torch.load(io.BytesIO(data), weights_only=True)
     np.testing.assert_array_equal(loaded['array'], NUMPY_VALUES['array'])
     assert loaded['scalar'] == 2.5 and loaded['count'] == 7

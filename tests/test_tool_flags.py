@@ -12,7 +12,7 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
-from mmpoolformer.engine import allow_checkpoint_types, load_config
+from mmpoolformer.engine import load_config
 from mmpoolformer.testing import load_tool
 from mmpoolformer.weight_files import load_file
 from tests.tool_support import REPO, run_tool
@@ -147,7 +147,6 @@ def save_as_mmseg_release(checkpoint: str, path: str) -> None:
     PoolFormer FPNs (download.openmmlab.com/mmsegmentation/v0.5/poolformer/:
     mmseg 0.x, mmcls PoolFormer): the backbone under mmpretrain's names,
     FPN and FPNHead as mmseg names them, mmcv 1.x's meta and optimizer."""
-    allow_checkpoint_types()  # the training checkpoint's message hub
     ours = load_file(checkpoint)
     weights = ours['state_dict']
     backbone = {k[len('backbone.'):] for k in weights

@@ -8,7 +8,6 @@ from typing import Dict, List, Tuple
 import torch
 from mmengine.runner import load_checkpoint
 
-from mmpoolformer.engine import allow_checkpoint_types
 from mmpoolformer.weight_files import load_file
 from tests.tiny_data import write_tiny_ade
 from tests.tool_support import SEGMENTATION, run_tool, write_config
@@ -50,7 +49,6 @@ def evaluate_as_original(config: str, checkpoint: str, meta: dict,
     tools/test.py on that file and return its metrics; every weight must
     load (mmengine warns of any key that does not match)."""
     legacy = osp.join(osp.dirname(checkpoint), 'as_original.pth')
-    allow_checkpoint_types()  # the training checkpoint's message hub
     weights = load_file(checkpoint)['state_dict']
     save_as_original(weights, legacy, meta)
     result = run_tool('test.py', config, legacy, '--work-dir', work_dir)

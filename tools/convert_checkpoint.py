@@ -16,7 +16,6 @@ import argparse
 
 from mmengine.runner.checkpoint import save_checkpoint
 
-from mmpoolformer.engine import allow_checkpoint_types
 from mmpoolformer.weight_files import (FORMATS, FROM_ORIGINAL, convert,
                                        detect_format, load_file,
                                        unwrap_state_dict)
@@ -35,7 +34,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    allow_checkpoint_types()  # our training checkpoints' message hub
     state_dict = unwrap_state_dict(load_file(args.src))
     source = detect_format(state_dict)
     if args.source not in (None, source):

@@ -7,9 +7,10 @@ import re
 from collections import Counter
 from typing import Dict, List, Optional
 
+from mmengine.runner.checkpoint import find_latest_checkpoint
 from torch import nn
 
-from ..weight_files import CheckpointError
+from ..weight_files import CheckpointError, shape_mismatches
 
 PARTIAL_LOAD_HINT = (
     'To load only the keys that fit, ask for it: --allow-partial-load '
@@ -43,11 +44,7 @@ def misfits(checkpoint: dict, model: nn.Module) -> Dict[str, List[str]]:
     return dict(
         missing=[k for k in own if k not in weights],
         unexpected=[k for k in weights if k not in own],
-        mismatched=[f'{k}: {tuple(v.shape)} in the file, '
-                    f'{tuple(own[k].shape)} in the model'
-                    for k, v in weights.items()
-                    if k in own and hasattr(v, 'shape')
-                    and v.shape != own[k].shape])
+        mismatched=shape_mismatches(weights, own))
 
 
 def describe_misfit(filename: str, model: nn.Module,
@@ -86,16 +83,14 @@ def resume_source(work_dir: str) -> str:
     """The checkpoint a bare ``--resume`` continues from (the one
     ``work_dir/last_checkpoint`` names); raise ``FileNotFoundError`` naming
     the work dir when there is none."""
-    pointer = osp.join(work_dir, 'last_checkpoint')
     fix = ('Pass the work dir of the run to resume (--work-dir), or '
            '--resume PATH.pth, or --allow-fresh-start to start from '
            'iteration 0 when there is nothing to resume.')
-    if not osp.isfile(pointer):
+    last = find_latest_checkpoint(work_dir)
+    if last is None:
         raise FileNotFoundError(
             f'Nothing to resume from in {work_dir}: it has no '
             f'last_checkpoint (no run saved a checkpoint there). {fix}')
-    with open(pointer) as f:
-        last = f.read().strip()
     if '://' not in last and not osp.isfile(last):
         raise FileNotFoundError(
             f'Nothing to resume from in {work_dir}: its last_checkpoint '

@@ -52,9 +52,7 @@ def add_resume_args(parser: argparse.ArgumentParser) -> None:
 def apply_resume_args(cfg: Config, args: argparse.Namespace) -> None:
     """Set the config's ``resume``/``load_from`` from ``--resume``, and the
     run guard's ``allow_fresh_start`` when ``--allow-fresh-start``."""
-    guard = guard_hook(cfg)
-    guard['allow_fresh_start'] = (args.allow_fresh_start or
-                                  guard.get('allow_fresh_start', False))
+    _allow_in_guard(cfg, 'allow_fresh_start', args.allow_fresh_start)
     if args.resume is not None:
         cfg.resume = True
         cfg.load_from = None if args.resume == 'auto' else args.resume
@@ -70,6 +68,13 @@ def guard_hook(cfg: Config) -> dict:
             return hook
     hooks.append(dict(type='RunGuardHook'))
     return hooks[-1]
+
+
+def _allow_in_guard(cfg: Config, key: str, flag: bool) -> None:
+    """Set the run guard's ``key`` when its flag was given; a config
+    that already sets it keeps it."""
+    guard = guard_hook(cfg)
+    guard[key] = flag or guard.get(key, False)
 
 
 def setup_config(args: argparse.Namespace,
@@ -88,9 +93,7 @@ def setup_config(args: argparse.Namespace,
                                 osp.splitext(osp.basename(args.config))[0])
     check_wiring(cfg)
     check_data_roots(cfg, dataloaders)
-    guard = guard_hook(cfg)
-    guard['allow_partial_load'] = (args.allow_partial_load or
-                                   guard.get('allow_partial_load', False))
+    _allow_in_guard(cfg, 'allow_partial_load', args.allow_partial_load)
     use_safe_checkpoint_loading()
     setup_cpu_distributed(cfg)
     return cfg
