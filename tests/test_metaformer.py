@@ -12,6 +12,7 @@ from mmpoolformer.testing import perturb_affines
 from mmpoolformer.weight_files import (CheckpointError, convert, detect_format,
                                        released_metaformer)
 from tests import reference_metaformer as ref
+from tests.tool_support import REPO
 
 RELEASE_URL = 'https://github.com/sail-sg/poolformer/releases/download/v1.0/'
 
@@ -110,7 +111,7 @@ def test_released_spatial_fc_has_no_bias_but_the_ablation_keeps_it():
     assert ablation.stage_blocks(2)[0].token_mixer.fc.bias is not None
 
 
-def test_release_files_are_recognised_and_kept_in_their_layout(tmp_path):
+def test_release_files_are_recognised_and_kept_in_their_layout():
     for arch in METAFORMER_ARCHS:
         state_dict = ref.metaformer(arch).state_dict()
         assert detect_format(state_dict) == 'original'
@@ -140,8 +141,7 @@ def test_hybrid_configs_start_from_the_released_ppaa_weights(config):
 
     from mmengine.config import Config
 
-    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    backbone = Config.fromfile(osp.join(root, 'configs', config)).model.\
+    backbone = Config.fromfile(osp.join(REPO, 'configs', config)).model.\
         backbone
     assert backbone.arch == 'metaformer_ppaa_s12_224'
     assert backbone.get('token_mixers') is None
@@ -162,8 +162,7 @@ def test_level0_configs_switch_fork_last3_off_explicitly(config,
 
     from mmengine.config import Config
 
-    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    backbone = Config.fromfile(osp.join(root, 'configs', config)).model.\
+    backbone = Config.fromfile(osp.join(REPO, 'configs', config)).model.\
         backbone
     assert backbone.fork_last3 is False
     monkeypatch.setenv('FORK_LAST3', '1')  # as the original README exports

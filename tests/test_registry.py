@@ -1,10 +1,12 @@
 """``import mmpoolformer`` registers PoolFormer wherever it can."""
+import logging
 import subprocess
 import sys
 
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
 import mmpoolformer
@@ -106,18 +108,30 @@ def test_user_mixer_and_norm_by_name_from_a_library_config(
     assert isinstance(scoped, PoolFormer)
 
 
-def test_nothing_is_forced_into_other_libraries_registries():
+def test_nothing_is_forced_into_other_libraries_registries(monkeypatch):
     from mmengine.registry import MODELS as ROOT
 
     from mmpoolformer.registry import MODELS
     assert 'LN2d' not in ROOT.module_dict and 'LN2d' in MODELS.module_dict
     assert MODELS.scope == 'mmpoolformer' and MODELS.parent is ROOT
-    # importing the registration twice keeps mmdet's entries as they are
-    import importlib
-
+    # a name mmdet already has stays theirs, and the clash is logged
     from mmdet.registry import MODELS as MMDET
 
-    import mmpoolformer.registry as ours
-    before = dict(MMDET.module_dict)
-    importlib.reload(ours)
-    assert MMDET.module_dict == before
+    from mmpoolformer.registry import register_all
+
+    class Other:
+        pass
+
+    monkeypatch.setitem(MMDET.module_dict, 'PoolFormer', Other)
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        register_all()
+    finally:
+        logger.removeHandler(handler)
+    assert MMDET.module_dict['PoolFormer'] is Other
+    assert any("mmdet already has a model named 'PoolFormer'"
+               in record.getMessage() for record in records)

@@ -6,6 +6,7 @@ from torch import nn
 from mmpoolformer.models import TOKEN_MIXERS, PoolFormer
 from mmpoolformer.models.backbones import token_mixers
 from mmpoolformer.models.builder import build_token_mixer
+from tests.tool_support import REPO
 
 TINY = dict(layers=[1, 1, 1, 1], embed_dims=[32, 64, 96, 128])
 MIXER_CFGS = {
@@ -141,8 +142,7 @@ def test_hybrid_configs_build_and_run(config, params):
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
-    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    cfg = Config.fromfile(osp.join(root, 'configs', config))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', config))
     init_default_scope(cfg.default_scope)
     models = importlib.import_module(f'{cfg.default_scope}.registry').MODELS
     model = models.build(cfg.model)

@@ -142,9 +142,8 @@ def _box_sum(x: torch.Tensor, size: int) -> torch.Tensor:
 
 
 class PoolMixer(torch.autograd.Function):
-    """``residual + k * (pool(x) - x)`` (or without ``residual``, None) for a
-    per-channel ``k`` and the pooling of :class:`Pooling` (stride 1,
-    padding excluded from the count).
+    """``k * (pool(x) - x)`` for a per-channel ``k`` and the pooling of
+    :class:`Pooling` (stride 1, padding excluded from the count).
 
     Saves only ``pool(x) - x``. The pooling's adjoint,
     ``pool^T(z) = box_sum(z / count)``, runs as a forward pooling, which is
@@ -152,15 +151,13 @@ class PoolMixer(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, k: torch.Tensor, size: int,
-                residual: Optional[torch.Tensor]) -> torch.Tensor:
+    def forward(ctx, x: torch.Tensor, k: torch.Tensor,
+                size: int) -> torch.Tensor:
         diff = F.avg_pool2d(x, size, 1, size // 2,
                             count_include_pad=False).sub_(x)
         ctx.save_for_backward(diff, k)
         ctx.size = size
-        k = k.view(1, -1, 1, 1)
-        return diff * k if residual is None else \
-            torch.addcmul(residual, diff, k)
+        return diff * k.view(1, -1, 1, 1)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
@@ -177,8 +174,7 @@ class PoolMixer(torch.autograd.Function):
                        ).permute(0, 3, 1, 2)
             grad_x = _box_sum(grad * k_count, ctx.size).addcmul_(
                 grad, k.view(1, -1, 1, 1), value=-1)
-        grad_residual = grad if ctx.needs_input_grad[3] else None
-        return grad_x, grad_k, None, grad_residual
+        return grad_x, grad_k, None
 
 
 class NormPoolMixer(torch.autograd.Function):
@@ -240,7 +236,7 @@ def _autograd_forward(block: nn.Module, x: torch.Tensor, linear: Callable,
         # it the zero gradient it has in the original.
         k = norm1.weight * scale1 + 0 * norm1.bias
         normed = F.group_norm(x, 1, eps=norm1.eps)
-        x = x + block.drop_path(PoolMixer.apply(normed, k, size, None))
+        x = x + block.drop_path(PoolMixer.apply(normed, k, size))
 
     # GroupNorm applies norm2's affine in its own pass, at no extra cost;
     # folding it into fc1 would add weight-sized ops forward and backward.
