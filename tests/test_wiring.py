@@ -92,6 +92,19 @@ def test_a_decode_head_that_reads_the_backbone_is_checked():
                     MODELS.get)
 
 
+def test_an_int_out_indices_is_checked_as_one_level():
+    """PoolFormer takes ``out_indices=3`` for ``(3,)``; so does the check."""
+    from mmseg.registry import MODELS
+    backbone = dict(type='PoolFormer', arch='s12', out_indices=3)
+    head = dict(type='FCNHead', in_index=0, in_channels=512)
+    check_model(dict(backbone=backbone, decode_head=head), MODELS.get)
+    with pytest.raises(WiringError, match=(
+            r"arch 's12' with out_indices=3 outputs maps of \[512\] "
+            r'channels. Set model.decode_head.in_channels=512')):
+        check_model(dict(backbone=backbone,
+                         decode_head=dict(head, in_channels=320)), MODELS.get)
+
+
 @pytest.mark.parametrize('config,key,close', [
     (MASK_RCNN, 'archh', "'arch'"),
     (FPN_S12, 'drop_path', "'drop_path_rate' or 'drop_rate'"),

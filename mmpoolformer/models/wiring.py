@@ -12,7 +12,8 @@ import inspect
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .backbones.poolformer import (ARCH_SETTINGS, LEGACY_BUILDERS, PoolFormer,
-                                   fork_last3_from_env, resolve_arch)
+                                   check_out_indices, fork_last3_from_env,
+                                   resolve_arch)
 
 Resolve = Callable[[Any], Any]
 # The arch each of the original configs' ``poolformer_<arch>_feat`` builds.
@@ -73,15 +74,6 @@ def backbone_settings(cfg: dict, builder: Any = PoolFormer) -> dict:
     return dict(bound.arguments)
 
 
-def backbone_out_channels(cfg: dict, builder: Any = PoolFormer) -> List[int]:
-    """The channels of each map a PoolFormer backbone config outputs, in
-    order, without building it."""
-    settings = backbone_settings(cfg, builder)
-    embed_dims = resolve_arch(settings['arch'])['embed_dims']
-    indices = PoolFormer._check_out_indices(settings['out_indices'])
-    return [embed_dims[i] for i in indices]
-
-
 def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
@@ -127,11 +119,10 @@ def _check_widths(where: str, reader: dict, out_channels: List[int],
             f'Set {where}.in_channels={fit}.')
 
 
-def _check_fork_last3(where: str, reader: dict, settings: dict,
-                      backbone_cfg: dict, builder: Any,
-                      num_levels: int) -> None:
-    if not settings['fork_feat'] or 0 not in PoolFormer._check_out_indices(
-            settings['out_indices']):
+def _check_fork_last3(where: str, reader: dict, backbone_cfg: dict,
+                      builder: Any, out_indices: Tuple[int, ...]) -> None:
+    """For a backbone that forks the maps of ``out_indices`` (normalised)."""
+    if 0 not in out_indices:
         return
     if backbone_cfg.get('fork_last3') is None:
         # Only the legacy builders read the variable; PoolFormer ignores it.
@@ -144,7 +135,7 @@ def _check_fork_last3(where: str, reader: dict, settings: dict,
         fix = 'set model.backbone.fork_last3=False'
     else:
         return
-    if 0 in _levels_read(reader, num_levels):
+    if 0 in _levels_read(reader, len(out_indices)):
         reads = f'in_index={reader["in_index"]}' if 'in_index' in reader \
             else f'start_level={reader.get("start_level", 0)}'
         raise WiringError(
@@ -174,15 +165,17 @@ def check_model(model: dict, resolve: Resolve) -> None:
         return
     where, reader_cfg = reader
     settings = backbone_settings(backbone, builder)
-    out_channels = backbone_out_channels(backbone, builder)
     arch = settings['arch']
+    out_indices = check_out_indices(settings['out_indices'])
+    embed_dims = resolve_arch(arch)['embed_dims']
+    out_channels = [embed_dims[i] for i in out_indices]
     name = f'PoolFormer arch {arch!r}' if isinstance(arch, str) \
         else 'the PoolFormer arch dict'
-    if tuple(settings['out_indices']) != (0, 1, 2, 3):
+    if out_indices != (0, 1, 2, 3):
         name += f' with out_indices={settings["out_indices"]}'
     _check_widths(where, reader_cfg, out_channels, name)
-    _check_fork_last3(where, reader_cfg, settings, backbone, builder,
-                      len(out_channels))
+    if settings['fork_feat']:
+        _check_fork_last3(where, reader_cfg, backbone, builder, out_indices)
 
 
 def check_build(cfg: Dict[str, Any], resolve: Resolve) -> None:

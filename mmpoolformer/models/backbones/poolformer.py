@@ -105,6 +105,23 @@ def resolve_arch(arch: Union[str, dict]) -> dict:
     return settings
 
 
+def check_out_indices(out_indices: Union[int, Sequence[int]]
+                      ) -> Tuple[int, ...]:
+    """``out_indices`` (an int or stages, negative ones from the end) as
+    the sorted stages (0-3) they name, validated."""
+    if isinstance(out_indices, int):
+        out_indices = [out_indices]
+    indices = tuple(i + NUM_STAGES if i < 0 else i for i in out_indices)
+    bad = [i for i in out_indices
+           if not -NUM_STAGES <= i < NUM_STAGES]
+    if bad or not indices:
+        raise ValueError(
+            f'out_indices {tuple(out_indices)} is invalid: PoolFormer has '
+            f'{NUM_STAGES} stages, so give a non-empty subset of '
+            f'{tuple(range(NUM_STAGES))}.')
+    return tuple(sorted(set(indices)))
+
+
 def fork_last3_from_env() -> bool:
     """The original's ``FORK_LAST3`` switch as the legacy builders read it:
     '0', 'false', 'no', 'off' and '' (or unset) mean off."""
@@ -309,7 +326,7 @@ class PoolFormer(BaseModule):
         self.embed_dims = list(embed_dims)
         self.fork_feat = fork_feat
         self.fork_last3 = bool(fork_last3)
-        self.out_indices = self._check_out_indices(out_indices)
+        self.out_indices = check_out_indices(out_indices)
         # The channels of each map that ``forward_features`` returns.
         self.out_channels = [embed_dims[i] for i in self.out_indices] \
             if fork_feat else [embed_dims[-1]]
@@ -362,9 +379,6 @@ class PoolFormer(BaseModule):
                 for j in range(layers[i])
             ]))
         self.network = nn.ModuleList(network)
-        self._foldable = [[is_foldable(block)
-                           for block in self.stage_blocks(stage)]
-                          for stage in range(NUM_STAGES)]
 
         if fork_feat:
             for stage in self.out_indices:
@@ -386,21 +400,6 @@ class PoolFormer(BaseModule):
                              f'({NUM_STAGES}), got {list(token_mixers)}.')
         return [dict(type='pooling', pool_size=pool_size)
                 if m == 'pooling' else m for m in token_mixers]
-
-    @staticmethod
-    def _check_out_indices(out_indices: Union[int, Sequence[int]]
-                           ) -> Tuple[int, ...]:
-        if isinstance(out_indices, int):
-            out_indices = [out_indices]
-        indices = tuple(i + NUM_STAGES if i < 0 else i for i in out_indices)
-        bad = [i for i in out_indices
-               if not -NUM_STAGES <= i < NUM_STAGES]
-        if bad or not indices:
-            raise ValueError(
-                f'out_indices {tuple(out_indices)} is invalid: PoolFormer has '
-                f'{NUM_STAGES} stages, so give a non-empty subset of '
-                f'{tuple(range(NUM_STAGES))}.')
-        return tuple(sorted(set(indices)))
 
     def stage_blocks(self, stage: int) -> nn.Sequential:
         """The blocks of a stage (0-3)."""
@@ -483,10 +482,9 @@ class PoolFormer(BaseModule):
 
     def _run_stage(self, stage: int, x: torch.Tensor,
                    path: BlockPath) -> torch.Tensor:
-        for block, foldable in zip(self.stage_blocks(stage),
-                                   self._foldable[stage]):
+        for block in self.stage_blocks(stage):
             run = block
-            if foldable and path is not BlockPath.PLAIN:
+            if path is not BlockPath.PLAIN and is_foldable(block):
                 run = partial(block_forward, block, path)
             if self.with_cp and x.requires_grad:
                 x = activation_checkpoint(run, x, use_reentrant=False)
