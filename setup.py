@@ -39,6 +39,8 @@ def add_mim_extension(repo: str = REPO,
     os.makedirs(mim_dir, exist_ok=True)
     for name in MIM_FILES:
         source, target = osp.join(repo, name), osp.join(mim_dir, name)
+        if not osp.exists(source):
+            continue  # a wheel built from the sdist: keep its .mim copy
         if osp.islink(target) or osp.isfile(target):
             os.remove(target)
         elif osp.isdir(target):

@@ -23,7 +23,9 @@ SOURCES = ('setup.py', 'MANIFEST.in', 'README.md', 'model-index.yml',
 
 
 def copy_sources(target: str) -> str:
-    """What a source distribution holds, without build litter."""
+    """The repository files a build reads (a checkout's, not a source
+    distribution's: that has ``.mim/`` copies instead of the top-level
+    configs, tools and model index), without build litter."""
     os.makedirs(target, exist_ok=True)
     for name in SOURCES:
         source = osp.join(REPO, name)
@@ -47,6 +49,19 @@ def test_editable_installs_link_mim_files(tmp_path):
                                'fpn_poolformer_s12.py'))
     setup['add_mim_extension'](source, ['egg_info'])  # no-op
     assert osp.islink(osp.join(mim, 'tools'))
+
+
+def test_wheels_from_a_source_distribution_keep_its_mim_copies(tmp_path):
+    source = copy_sources(str(tmp_path))
+    setup = runpy.run_path(osp.join(source, 'setup.py'), run_name='setup')
+    setup['add_mim_extension'](source, ['sdist'])
+    shutil.rmtree(osp.join(source, 'configs'))  # not in the sdist
+    shutil.rmtree(osp.join(source, 'tools'))
+    os.remove(osp.join(source, 'model-index.yml'))
+    setup['add_mim_extension'](source, ['bdist_wheel'])
+    mim = osp.join(source, 'mmpoolformer', '.mim')
+    assert osp.isfile(osp.join(mim, 'model-index.yml'))
+    assert osp.isfile(osp.join(mim, 'tools', 'train.py'))
 
 
 def mim(*args: str, site: str) -> str:
