@@ -3,7 +3,6 @@ is scored silently (a checkpoint must fit the model unless a partial load
 is asked for), and convert_checkpoint.py takes our training checkpoints."""
 import os.path as osp
 
-import mmseg
 import pytest
 import torch
 from mmengine.config import Config
@@ -12,11 +11,10 @@ from mmengine.registry import MODELS, init_default_scope
 from mmpoolformer.engine import (import_library, load_local_checkpoint,
                                  use_safe_checkpoint_loading)
 from mmpoolformer.weight_files import CheckpointError, load_file
-from tests.tool_support import DETECTION, run_tool, write_config
+from tests.tool_support import DETECTION, packaged_tool, run_tool, write_config
 
 # mmseg's own tools/test.py: the guard lives in our configs' custom_hooks.
-MMSEG_TEST = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools',
-                      'test.py')
+MMSEG_TEST = packaged_tool('mmseg', 'test.py')
 NOT_CHECKPOINTS = {
     'empty.pth': (b'', 'the file is empty'),
     'notes.pth': (b'hello, not weights\n', 'not a PyTorch checkpoint'),

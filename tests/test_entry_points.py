@@ -6,7 +6,6 @@ preparation: mmdet's and mmseg's packaged ``tools/train.py --resume`` and
 ``DetInferencer``, ``init_model``/``inference_model`` and
 ``MMSegInferencer``. A checkpoint carrying a pickle payload is refused by
 each and its code never runs; nothing else about ``torch.load`` changes."""
-import importlib
 import json
 import os
 import os.path as osp
@@ -23,17 +22,11 @@ from mmengine.runner.checkpoint import load_from_local
 
 import mmpoolformer  # noqa: F401 as users of the Python APIs do
 from tests.tiny_data import write_tiny_ade, write_tiny_coco
-from tests.tool_support import (DETECTION, REPO, SEGMENTATION, run_tool,
-                                train_logs, write_config)
+from tests.tool_support import (DETECTION, REPO, SEGMENTATION, packaged_tool,
+                                run_tool, train_logs, write_config)
 
 LIBRARIES = {'mmdet': (DETECTION, write_tiny_coco, 'coco/bbox_mAP'),
              'mmseg': (SEGMENTATION, write_tiny_ade, 'mIoU')}
-
-
-def packaged_tool(library: str, name: str) -> str:
-    """``<library>/.mim/tools/<name>``, what ``mim train/test`` run."""
-    package = osp.dirname(importlib.import_module(library).__file__)
-    return osp.join(package, '.mim', 'tools', name)
 
 
 class Trained(NamedTuple):

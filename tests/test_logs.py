@@ -7,15 +7,10 @@ import os.path as osp
 import subprocess
 import sys
 
-import mmdet
-import mmseg
-import pytest
+from tests.tool_support import packaged_tool
 
-
-def analyze_logs(library) -> str:
-    """The library's packaged ``tools/analysis_tools/analyze_logs.py``."""
-    return osp.join(osp.dirname(library.__file__), '.mim', 'tools',
-                    'analysis_tools', 'analyze_logs.py')
+# The libraries' own log plotter, under their packaged tools.
+ANALYZE_LOGS = osp.join('analysis_tools', 'analyze_logs.py')
 
 
 def plot(*args: str) -> None:
@@ -31,7 +26,6 @@ def assert_png(path: str) -> None:
 
 
 def test_tensorboard_backend_writes_event_files(tiny_segmentor_run):
-    pytest.importorskip('tensorboard')
     vis_data = osp.dirname(tiny_segmentor_run.scalars)
     [events] = glob.glob(osp.join(vis_data, 'events.out.tfevents.*'))
     assert osp.getsize(events) > 0
@@ -40,13 +34,14 @@ def test_tensorboard_backend_writes_event_files(tiny_segmentor_run):
 def test_mmseg_analyze_logs_plots_loss_and_miou(tiny_segmentor_run,
                                                 tmp_path):
     out = str(tmp_path / 'seg_curves.png')
-    plot(analyze_logs(mmseg), tiny_segmentor_run.scalars, '--keys', 'loss',
-         'mIoU', '--legend', 'loss', 'mIoU', '--out', out)
+    plot(packaged_tool('mmseg', ANALYZE_LOGS), tiny_segmentor_run.scalars,
+         '--keys', 'loss', 'mIoU', '--legend', 'loss', 'mIoU', '--out', out)
     assert_png(out)
 
 
 def test_mmdet_analyze_logs_plots_losses(tiny_detector_run, tmp_path):
     out = str(tmp_path / 'det_losses.png')
-    plot(analyze_logs(mmdet), 'plot_curve', tiny_detector_run.scalars,
-         '--keys', 'loss_cls', 'loss_bbox', '--out', out)
+    plot(packaged_tool('mmdet', ANALYZE_LOGS), 'plot_curve',
+         tiny_detector_run.scalars, '--keys', 'loss_cls', 'loss_bbox',
+         '--out', out)
     assert_png(out)

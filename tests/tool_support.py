@@ -4,6 +4,7 @@ necks and heads, 64 px training inputs (testing uses the configs' own
 pipelines) and iteration-based schedules without validation, on
 :mod:`tests.tiny_data`."""
 import glob
+import importlib
 import json
 import os
 import os.path as osp
@@ -131,6 +132,12 @@ def run_tool(*args: str, check: bool = True,
             f'{args} exited with {result.returncode}:\n'
             f'{result.stdout[-3000:]}\n{result.stderr[-5000:]}')
     return result
+
+
+def packaged_tool(library: str, name: str) -> str:
+    """``<library>/.mim/tools/<name>``, what ``mim train/test`` run."""
+    package = osp.dirname(importlib.import_module(library).__file__)
+    return osp.join(package, '.mim', 'tools', name)
 
 
 def train_logs(work_dir: str) -> List[List[dict]]:

@@ -9,11 +9,12 @@ command -v "$PY" >/dev/null || PY=python3
 STAMP="$VENV/.mmpoolformer-setup"
 want=$(cat tools/setup_env.sh requirements/*.txt setup.py | sha1sum | cut -d' ' -f1)
 
-if command -v nvidia-smi >/dev/null 2>&1; then
-  echo "[setup] NVIDIA GPU found, but this sets up the CPU build; for CUDA torch and mmcv ops see README.md, 'GPU set-up'"
-fi
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
   exit 0
+fi
+
+if command -v nvidia-smi >/dev/null 2>&1; then
+  echo "[setup] NVIDIA GPU found, but this sets up the CPU build; for CUDA torch and mmcv ops see README.md, 'GPU set-up'"
 fi
 
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
@@ -34,10 +35,8 @@ fi
 # through pkg_resources, which setuptools 81 removed.
 pip install "setuptools>=77.0.3,<81"
 echo "[setup] mmdet, mmsegmentation, ONNX Runtime and the rest"
-# setuptools stays pinned in the same resolve: openmim and others would
-# otherwise move it out of the range above.
 pip install -r requirements/runtime.txt -r requirements/tests.txt \
-  -r requirements/deploy.txt "setuptools>=77.0.3,<81"
+  -r requirements/deploy.txt
 # imgaug ships the demo's quokka photo; its own deps are not needed (files are read, not imported).
 pip install --no-deps imgaug==0.4.0
 pip install --no-build-isolation --no-deps -e .

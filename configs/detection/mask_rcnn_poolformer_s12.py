@@ -11,8 +11,9 @@ model = dict(
         _delete_=True,
         type='PoolFormer',
         arch='s12',
-        # FPN starts at level 0, so every stage keeps its output norm; set
-        # here so a FORK_LAST3 left in the shell cannot change it.
+        # FPN starts at level 0, so every stage keeps its output norm: the
+        # original's Mask R-CNN config did not fork the last three stages.
+        # This is the default, written out for readers.
         fork_last3=False,
         init_cfg=dict(
             type='Pretrained',

@@ -75,6 +75,7 @@ class OnnxPredictor:
         if is_two_stage(self.model):
             self._load_roi_head(roi_head_path(onnx_path))
         self.pipeline = Compose(test_pipeline(cfg))
+        self._drawing = None
 
     def _load_roi_head(self, path: str) -> None:
         if not osp.isfile(path):
@@ -94,20 +95,28 @@ class OnnxPredictor:
         outputs = self.runtime.grouped(self.runtime(batch['inputs']))
         return postprocess(self.model, outputs, batch['data_samples'])[0]
 
+    def _visualizer(self):
+        """The library's visualizer, made on first use, one per predictor:
+        mmengine keeps each named instance for the process's lifetime."""
+        if self._drawing is None:
+            if self.scope == 'mmdet':
+                from mmdet.visualization import \
+                    DetLocalVisualizer as Visualizer
+            else:
+                from mmseg.visualization import \
+                    SegLocalVisualizer as Visualizer
+            visualizer = Visualizer.get_instance(f'onnx:{id(self)}')
+            visualizer.dataset_meta = self.model.dataset_meta
+            self._drawing = visualizer
+        return self._drawing
+
     def draw(self, image_path: str, prediction: BaseDataElement,
              out_file: str, score_thr: float = 0.3) -> None:
         """Draw ``prediction`` on the image into ``out_file``, with the
         library's own visualizer, as ``tools/image_demo.py`` does."""
-        if self.scope == 'mmdet':
-            from mmdet.visualization import DetLocalVisualizer as Visualizer
-            args = dict(pred_score_thr=score_thr)
-        else:
-            from mmseg.visualization import SegLocalVisualizer as Visualizer
-            args = dict(with_labels=True)
-        visualizer = Visualizer.get_instance(
-            f'onnx:{osp.abspath(out_file)}')
-        visualizer.dataset_meta = self.model.dataset_meta
+        args = (dict(pred_score_thr=score_thr) if self.scope == 'mmdet'
+                else dict(with_labels=True))
         image = mmcv.imread(image_path, channel_order='rgb')
-        visualizer.add_datasample(osp.basename(image_path), image,
-                                  prediction, draw_gt=False,
-                                  out_file=out_file, **args)
+        self._visualizer().add_datasample(
+            osp.basename(image_path), image, prediction, draw_gt=False,
+            out_file=out_file, **args)

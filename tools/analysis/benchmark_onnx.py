@@ -16,7 +16,6 @@ import argparse
 import copy
 import os
 import statistics
-import sys
 import tempfile
 import time
 from typing import Callable, Dict
@@ -24,13 +23,10 @@ from typing import Callable, Dict
 import torch
 from mmengine.registry import MODELS, init_default_scope
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
-from mmpoolformer.deployment import (OnnxModel, export_onnx,  # noqa: E402
-                                     make_exportable)
-from mmpoolformer.deployment.export import TensorOutputs  # noqa: E402
-from mmpoolformer.engine import load_config  # noqa: E402
-from mmpoolformer.testing import REPO, perturb_affines  # noqa: E402
+from mmpoolformer.deployment import OnnxModel, export_onnx, make_exportable
+from mmpoolformer.deployment.export import TensorOutputs
+from mmpoolformer.engine import load_config
+from mmpoolformer.testing import REPO, perturb_affines
 
 CASES = {
     'ade': dict(title='Semantic FPN-S12, 512x512',
