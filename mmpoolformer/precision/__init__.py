@@ -1,0 +1,7 @@
+"""bf16 on the CPU: what the processor offers, and the one place that
+prepares a model for bf16 inference and trains under bf16 autocast."""
+from .capability import (Bf16Support, Bf16UnavailableError, bf16_support,
+                         require_cpu_bf16)
+
+__all__ = ['Bf16Support', 'Bf16UnavailableError', 'bf16_support',
+           'require_cpu_bf16']

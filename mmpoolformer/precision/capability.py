@@ -1,0 +1,50 @@
+"""What this CPU offers for bf16: native bf16 dot products (AVX-512 BF16)
+and AMX matrix units (the fast case), as torch reports them."""
+from typing import NamedTuple
+
+import torch
+
+
+class Bf16UnavailableError(RuntimeError):
+    """bf16 was asked for on a CPU that computes it only by emulation."""
+
+
+class Bf16Support(NamedTuple):
+    """``avx512_bf16``: native bf16 dot products; ``amx``: AMX tiles (bf16
+    matrix products several times faster than fp32)."""
+    avx512_bf16: bool
+    amx: bool
+
+    @property
+    def native(self) -> bool:
+        """bf16 products run natively (either unit), not emulated."""
+        return self.avx512_bf16 or self.amx
+
+    def describe(self) -> str:
+        units = [name for name, has in (('AMX', self.amx),
+                                        ('AVX-512 BF16', self.avx512_bf16))
+                 if has]
+        return ' and '.join(units) if units else 'no native bf16 unit'
+
+
+def bf16_support() -> Bf16Support:
+    """The bf16 units of this CPU (both False where torch cannot tell)."""
+    cpu = torch.cpu
+    return Bf16Support(
+        avx512_bf16=bool(getattr(cpu, '_is_avx512_bf16_supported',
+                                 lambda: False)()),
+        amx=bool(getattr(cpu, '_is_amx_tile_supported', lambda: False)()))
+
+
+def require_cpu_bf16(flag: str = '--bf16') -> Bf16Support:
+    """This CPU's bf16 units; raise :class:`Bf16UnavailableError` naming
+    ``flag`` when it has none (bf16 would then be emulated, slower than
+    fp32)."""
+    support = bf16_support()
+    if not support.native:
+        raise Bf16UnavailableError(
+            f'{flag}: this CPU has neither AMX nor AVX-512 BF16 '
+            f'(torch.backends.cpu.get_cpu_capability() = '
+            f'{torch.backends.cpu.get_cpu_capability()}), so bf16 would be '
+            'emulated and slower than fp32. Run without ' + flag + '.')
+    return support
