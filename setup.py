@@ -15,6 +15,19 @@ from typing import List, Optional
 
 REPO = osp.dirname(osp.abspath(__file__))
 MIM_FILES = ('configs', 'tools', 'model-index.yml')
+# Floors are what the code needs:
+# - torch 2.6: the safe-load allow-list gives torch.serialization.
+#   add_safe_globals (function, 'module.name') pairs, a form added in 2.6
+#   (pytorch#142153; the function itself is 2.4);
+#   torch.is_autocast_enabled('cpu') of the fast path needs 2.4.
+# - mmengine 0.10: tested with 0.10.7; CheckpointHook, which
+#   AtomicCheckpointHook overrides, is unchanged from 0.10.0 on.
+# - numpy 1.26: safe loading names numpy's pickles under both numpy 1 and 2
+#   module paths; its tests and the resume tests pass on 1.26.4 and 2.4.
+# - mmcv (with its ops; mmdet 3.3 and mmseg 1.2 refuse >= 2.2): the
+#   backbone builds its norms, activations and drop path with mmcv.cnn.
+INSTALL_REQUIRES = ['torch>=2.6', 'mmengine>=0.10', 'numpy>=1.26',
+                    'mmcv>=2.0.0,<2.2.0']
 
 
 def _mim_mode(commands: List[str]) -> str:
@@ -69,21 +82,10 @@ if __name__ == '__main__':
         packages=find_packages(include=['mmpoolformer', 'mmpoolformer.*']),
         include_package_data=True,
         python_requires='>=3.9',
-        # Floors are what the code needs:
-        # - torch 2.6: the safe-load allow-list gives torch.serialization.
-        #   add_safe_globals (function, 'module.name') pairs, a form added in
-        #   2.6 (pytorch#142153; the function itself is 2.4);
-        #   torch.is_autocast_enabled('cpu') of the fast path needs 2.4.
-        # - mmengine 0.10: tested with 0.10.7; CheckpointHook, which
-        #   AtomicCheckpointHook overrides, is unchanged from 0.10.0 on.
-        # - numpy 1.26: safe loading names numpy's pickles under both numpy
-        #   1 and 2 module paths; its tests and the resume tests pass on
-        #   1.26.4 and 2.4.
-        install_requires=['torch>=2.6', 'mmengine>=0.10', 'numpy>=1.26'],
+        install_requires=INSTALL_REQUIRES,
         extras_require={
-            'det': ['mmcv>=2.0.0,<2.2.0', 'mmdet>=3.0', 'pycocotools'],
-            'seg': ['mmcv>=2.0.0,<2.2.0', 'mmsegmentation>=1.0', 'ftfy',
-                    'regex'],
+            'det': ['mmdet>=3.0', 'pycocotools'],
+            'seg': ['mmsegmentation>=1.0', 'ftfy', 'regex'],
             'demo': ['imgviz', 'scikit-image', 'pycocotools', 'matplotlib'],
             'mim': ['openmim'],
             # ONNX export and inference; requirements/deploy.txt pins them.

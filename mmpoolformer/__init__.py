@@ -1,19 +1,21 @@
 """mmpoolformer: PoolFormer backbones for the OpenMMLab stack.
 
-Importing the package registers ``PoolFormer`` into the installed
-libraries (mmdet, mmseg) and ``AtomicCheckpointHook`` into mmengine, and
-adds exactly the types of mmengine's training checkpoints to torch's
+Importing the package registers, and changes nothing else of other
+libraries: ``PoolFormer`` into the installed libraries' MODELS (mmdet,
+mmseg), our hooks and ``CheckedRunner`` into mmengine under names of their
+own, and exactly the types of mmengine's training checkpoints into torch's
 ``weights_only`` allow-list, so ``custom_imports=dict(imports=
 ['mmpoolformer'])`` in a config is all a user needs: the libraries' own
 tools and APIs then resume from and test our checkpoints, with torch's
 protection on.
 """
-from . import engine  # noqa: F401 registers AtomicCheckpointHook
-from .engine.safe_load import allow_checkpoint_types
+from . import config_checks, hooks  # noqa: F401 register hooks, runner
+from .checkpoints import allow_checkpoint_types
 from .models import PoolFormer
-from .registry import REGISTERED
+from .registry import register_all
 from .version import __version__
 
+REGISTERED = register_all()
 allow_checkpoint_types()
 
 __all__ = ['PoolFormer', 'REGISTERED', '__version__']

@@ -1,27 +1,46 @@
-"""Our registries, and the one place that registers PoolFormer into
-MMDetection and MMSegmentation. Each library is optional: the other still
-gets it.
+"""Our registries, and the one place that registers into MMDetection,
+MMSegmentation and mmengine. Each library is optional: the other still
+gets our models.
 
-``MODELS`` and ``TOKEN_MIXERS`` (scope ``mmpoolformer``) hold our backbone,
-norms and token mixers; mmengine imports this module when it switches to our
-scope. Into mmdet's and mmseg's ``MODELS`` we add only ``PoolFormer`` and
-the original's ``poolformer_*_feat`` names, never overwriting theirs.
+``MODELS`` and ``TOKEN_MIXERS`` (scope ``mmpoolformer``) hold our
+backbone, norms and token mixers; ``MODELS`` is a child of mmengine's root
+registry, so ``type='mmpoolformer.LN2d'`` resolves from any scope and names
+we do not define (``'GN'``, ``'BN'``) fall through to mmengine's root, where
+mmcv registers its norms. A user adds a mixer with
+``@TOKEN_MIXERS.register_module('my_mixer')`` in a module named by
+``custom_imports``.
+
+Into mmdet's and mmseg's ``MODELS`` we add only our backbones (and the
+original's ``poolformer_*_feat`` names), never overwriting theirs. Into
+mmengine's ``HOOKS`` and ``RUNNERS`` go our hooks and ``CheckedRunner``
+under names of their own. Nothing of the libraries is wrapped or replaced.
 """
 import importlib
-from typing import List
+from typing import Dict, List
 
 from mmengine.logging import print_log
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import Registry
 
-from .engine.checked_builds import install_build_checks
-from .models import LEGACY_BUILDERS, MODELS, TOKEN_MIXERS, PoolFormer
-
+SCOPE = 'mmpoolformer'
 LIBRARIES = ('mmdet', 'mmseg')
+
+MODELS = Registry('model', parent=MMENGINE_MODELS, scope=SCOPE,
+                  locations=['mmpoolformer.models'])
+TOKEN_MIXERS = Registry('token mixer', scope=SCOPE,
+                        locations=['mmpoolformer.models.backbones'])
+
+
+def backbones() -> Dict[str, type]:
+    """What goes into each library's MODELS: our backbones by name."""
+    from .models import LEGACY_BUILDERS, PoolFormer
+    return {'PoolFormer': PoolFormer, **LEGACY_BUILDERS}
 
 
 def register_all() -> List[str]:
-    """Register PoolFormer (and its legacy names) into every installed
-    library's MODELS registry; return the libraries that have it."""
-    modules = {'PoolFormer': PoolFormer, **LEGACY_BUILDERS}
+    """Register our backbones into every installed library's MODELS
+    registry; return the libraries that have them."""
+    modules = backbones()
     registered = []
     for library in LIBRARIES:
         try:
@@ -41,9 +60,5 @@ def register_all() -> List[str]:
     return registered
 
 
-__all__ = ['LIBRARIES', 'MODELS', 'REGISTERED', 'TOKEN_MIXERS',
+__all__ = ['LIBRARIES', 'MODELS', 'SCOPE', 'TOKEN_MIXERS', 'backbones',
            'register_all']
-
-REGISTERED = register_all()
-# Wiring checked and bad data named wherever these libraries build things.
-install_build_checks(REGISTERED)

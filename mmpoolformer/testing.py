@@ -1,14 +1,28 @@
-"""Helpers that the tests and the tools share (never imported by the
-models): running a tool's ``main`` in-process and giving folded parameters
-values that make a mix-up visible."""
+"""Helpers that the tests, the tools and the deployment checks share
+(never imported by the models): finding and running a tool's ``main``
+in-process, giving folded parameters values that make a mix-up visible,
+and the largest difference between two sets of outputs."""
 import importlib.util
 import os.path as osp
 from types import ModuleType
+from typing import Sequence, Tuple
 
 import torch
 from torch import nn
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+PACKAGE = osp.dirname(osp.abspath(__file__))
+REPO = osp.dirname(PACKAGE)
+
+
+def tools_dir() -> str:
+    """``tools/``: in a source checkout beside the package, in a wheel
+    install inside it as ``.mim/tools`` (where mim runs them from)."""
+    for path in (osp.join(PACKAGE, '.mim', 'tools'), osp.join(REPO, 'tools')):
+        if osp.isdir(path):
+            return path
+    raise FileNotFoundError(
+        f'No tools/ beside {PACKAGE} nor in its .mim/: reinstall mmpoolformer '
+        '(pip install . copies the tools into mmpoolformer/.mim/tools).')
 
 
 def load_tool(path: str) -> ModuleType:
@@ -16,7 +30,7 @@ def load_tool(path: str) -> ModuleType:
     as a module, to call its functions in-process."""
     name = osp.splitext(path)[0].replace('/', '_')
     spec = importlib.util.spec_from_file_location(
-        f'mmpoolformer_tools_{name}', osp.join(REPO, 'tools', path))
+        f'mmpoolformer_tools_{name}', osp.join(tools_dir(), path))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -30,3 +44,14 @@ def perturb_affines(model: nn.Module, seed: int = 0) -> None:
         for name, param in model.named_parameters():
             if 'norm' in name or 'layer_scale' in name:
                 param.copy_(torch.randn(param.shape, generator=gen) * .5 + 1)
+
+
+def largest_difference(got: Sequence[torch.Tensor],
+                       expected: Sequence[torch.Tensor]) -> Tuple[float,
+                                                                  float]:
+    """``(largest |got - expected|, largest |expected|)`` over pairs of
+    outputs, in float32."""
+    diff = max(float((g.float() - e.float()).abs().max())
+               for g, e in zip(got, expected))
+    scale = max(float(e.float().abs().max()) for e in expected)
+    return diff, scale

@@ -2,16 +2,18 @@
 that cannot be decoded, an annotation file that cannot be parsed, label
 values that are no class of the dataset (mmseg's metric would ignore them
 without a word). tools/train.py and tools/test.py exit non-zero with the
-file and the value; the same holds for any dataset a registry builds."""
+file and the value; so does any tool running a config that names
+CheckedRunner, which builds datasets with ``build_dataset``."""
 import re
 
 import numpy as np
 import pytest
 import torch
-from mmengine.registry import DATASETS, MODELS, init_default_scope
+from mmengine.registry import MODELS, init_default_scope
 from PIL import Image
 
-from mmpoolformer.engine import DatasetError, load_config
+from mmpoolformer.config_checks import DatasetError, build_dataset
+from mmpoolformer.libraries import load_config
 from tests.tiny_data import write_tiny_ade, write_tiny_coco
 from tests.tool_support import (DETECTION, DETECTION_BASE, SEGMENTATION,
                                 SEGMENTATION_BASE, run_tool, write_config)
@@ -121,7 +123,7 @@ def ade_dataset(root: str, loader: str):
     split = 'training' if loader == 'train_dataloader' else 'validation'
     cfg[loader].dataset.update(data_root=root, data_prefix=dict(
         img_path=f'images/{split}', seg_map_path=f'annotations/{split}'))
-    return DATASETS.build(cfg[loader].dataset)
+    return build_dataset(cfg[loader].dataset)
 
 
 @pytest.mark.parametrize('problem', ['empty', 'not a PNG'])
@@ -151,7 +153,7 @@ def test_training_set_names_an_annotation_file_cut_short(tmp_path):
     with pytest.raises(DatasetError, match=(
             rf'Building CocoDataset \(ann_file={path}, data_root={root}\) '
             'failed: JSONDecodeError')):
-        DATASETS.build(cfg.train_dataloader.dataset)
+        build_dataset(cfg.train_dataloader.dataset)
 
 
 def test_labels_of_the_classes_and_the_ignore_index_pass(tmp_path):
@@ -162,3 +164,32 @@ def test_labels_of_the_classes_and_the_ignore_index_pass(tmp_path):
     sample = ade_dataset(root, 'test_dataloader')[0]
     values = sample['data_samples'].gt_sem_seg.data.unique().tolist()
     assert 149 in values and 255 in values and max(values) == 255
+
+
+def test_wrappers_and_a_switched_pipeline_name_their_bad_samples(tmp_path):
+    """The dataset inside a MultiImageMixDataset names its samples' files,
+    and after a hook (mmdet's PipelineSwitchHook) gives the training set
+    a new pipeline, CheckedRunner names that pipeline's errors too."""
+    from mmdet.datasets import MultiImageMixDataset
+    from mmengine.dataset import Compose
+
+    from mmpoolformer.config_checks import CheckedRunner, name_sample_errors
+    from mmpoolformer.config_checks.bad_data import NamedErrorsCompose
+    root = write_tiny_ade(str(tmp_path / 'ade') + '/', num_images=2)
+    inner = ade_dataset(root, 'train_dataloader')
+    inner.pipeline = Compose(inner.pipeline.transforms)
+    mixed = name_sample_errors(MultiImageMixDataset(inner, pipeline=[]))
+    assert type(mixed.dataset.pipeline) is NamedErrorsCompose
+    config = write_config(str(tmp_path / 'seg.py'), SEGMENTATION, root)
+    cfg = load_config(config)
+    cfg.work_dir = str(tmp_path / 'work')
+    runner = CheckedRunner.from_cfg(cfg)
+    dataset = runner.train_dataloader.dataset
+    assert type(dataset.pipeline) is NamedErrorsCompose
+    dataset.pipeline = Compose([dict(type='LoadImageFromFile')])
+    runner.call_hook('before_train_epoch')
+    assert type(dataset.pipeline) is NamedErrorsCompose
+    empty(dataset.get_data_info(0)['img_path'])
+    with pytest.raises(DatasetError, match='LoadImageFromFile failed on '
+                       r'sample 0 of ADE20KDataset \(img_path=.*empty'):
+        dataset[0]

@@ -15,11 +15,12 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
-from mmpoolformer.engine import (LibraryNotInstalledError, check_data_roots,
-                                 import_library, load_config)
+from mmpoolformer.checkpoints.weight_files import CheckpointError
+from mmpoolformer.config_checks import check_data_roots
+from mmpoolformer.libraries import (LibraryNotInstalledError, import_library,
+                                    load_config)
 from mmpoolformer.models import PoolFormer
 from mmpoolformer.testing import load_tool
-from mmpoolformer.weight_files import CheckpointError
 from tests.tool_support import (DETECTION_BASE, SEGMENTATION_BASE,
                                 TINY_DETECTOR, TINY_SEGMENTOR)
 

@@ -8,9 +8,10 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 
-from mmpoolformer.engine import (import_library, load_local_checkpoint,
-                                 use_safe_checkpoint_loading)
-from mmpoolformer.weight_files import CheckpointError, load_file
+from mmpoolformer.checkpoints import (load_local_checkpoint,
+                                      use_safe_checkpoint_loading)
+from mmpoolformer.checkpoints.weight_files import CheckpointError, load_file
+from mmpoolformer.libraries import import_library
 from tests.tool_support import DETECTION, packaged_tool, run_tool, write_config
 
 # mmseg's own tools/test.py: the guard lives in our configs' custom_hooks.

@@ -15,7 +15,7 @@ from PIL import Image
 from mmpoolformer.deployment import (OnnxPredictor, export_onnx,
                                      largest_difference, make_exportable)
 from mmpoolformer.deployment.export import load_model
-from mmpoolformer.engine import load_config
+from mmpoolformer.libraries import load_config
 from mmpoolformer.testing import load_tool, perturb_affines
 from tests.tool_support import DETECTION, REPO, SEGMENTATION, write_config
 

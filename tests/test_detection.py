@@ -17,8 +17,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
+from mmpoolformer.checkpoints.weight_files import CheckpointError
 from mmpoolformer.models import PoolFormer
-from mmpoolformer.weight_files import CheckpointError
 from tests import reference_poolformer as ref
 from tests.tiny_data import COCO_CATEGORIES, write_tiny_coco
 from tests.tool_runs import (assert_loads_as_original, evaluate_as_original,

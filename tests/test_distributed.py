@@ -1,5 +1,7 @@
 """tools/dist_train.sh and dist_test.sh run two processes on a CPU-only
-machine (gloo) that train one model and test it together."""
+machine (gloo) that train one model and test it together, and a
+two-process run killed and resumed repeats the uninterrupted run's losses
+exactly."""
 import os
 import os.path as osp
 import socket
@@ -9,9 +11,11 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
-from mmpoolformer.engine import (load_local_checkpoint, revert_sync_bn,
-                                 use_safe_checkpoint_loading)
+from mmpoolformer.checkpoints import (load_local_checkpoint,
+                                      use_safe_checkpoint_loading)
+from mmpoolformer.cli.distributed import revert_sync_bn
 from tests.tiny_data import write_tiny_ade
+from tests.tool_runs import DROPOUT_ON, KILLED_AT_4
 from tests.tool_support import SEGMENTATION, run_tool, train_logs, write_config
 
 SAVE_RANKS = """
@@ -65,6 +69,37 @@ def test_two_cpu_processes_train_and_test_one_model(tmp_path, monkeypatch):
     run_tool('dist_test.sh', config, osp.join(work_dir, 'iter_4.pth'), '2',
              '--work-dir', work_dir, '--out', out)
     assert osp.getsize(out) > 0
+
+
+def test_two_processes_killed_and_resumed_repeat_the_losses_exactly(
+        tmp_path, monkeypatch):
+    """Dropout, drop path and the random augmentations on; rank 0 is
+    SIGKILLed while saving iteration 4, torchrun ends rank 1, and the
+    resumed pair trains iterations 5 and 6 as the uninterrupted pair did:
+    every rank's random states reach each checkpoint, gathered only when
+    one is saved."""
+    root = write_tiny_ade(str(tmp_path / 'ade')) + '/'
+    config = write_config(str(tmp_path / 'tiny.py'), SEGMENTATION, root,
+                          iters=6, extra=DROPOUT_ON)
+    killed = write_config(str(tmp_path / 'killed.py'), SEGMENTATION, root,
+                          iters=6, extra=KILLED_AT_4)
+    full, interrupted = str(tmp_path / 'full'), str(tmp_path / 'cut')
+    for args in ([config, '2', '--work-dir', full],
+                 [killed, '2', '--work-dir', interrupted],
+                 [config, '2', '--work-dir', interrupted, '--resume']):
+        monkeypatch.setenv('PORT', free_port())
+        run_tool('dist_train.sh', *args, check=args[0] != killed)
+    [uninterrupted] = train_logs(full)
+    first, resumed = train_logs(interrupted)
+    assert [log['step'] for log in first] == [1, 2, 3, 4]
+    assert [log['step'] for log in resumed] == [3, 4, 5, 6]
+    use_safe_checkpoint_loading()
+    saved = load_local_checkpoint(osp.join(interrupted, 'iter_2.pth'))
+    assert len(saved['random_states']) == 2
+    for log in resumed:
+        expected = uninterrupted[log['step'] - 1]
+        assert (log['loss'], log['lr']) == (expected['loss'],
+                                            expected['lr']), log['step']
 
 
 FAKE_SRUN = """#!/usr/bin/env bash

@@ -208,7 +208,7 @@ def refused(obj, path):
 from mmengine.logging.history_buffer import HistoryBuffer
 before = torch.serialization.get_safe_globals()
 import mmpoolformer
-from mmpoolformer.engine.safe_load import checkpoint_types
+from mmpoolformer.checkpoints.safe_load import checkpoint_types
 after = torch.serialization.get_safe_globals()
 tmp = sys.argv[1]
 print(json.dumps(dict(

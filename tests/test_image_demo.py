@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mmpoolformer.cli.images import list_images
 from mmpoolformer.testing import load_tool
 
 image_demo = load_tool('image_demo.py')
@@ -63,12 +64,12 @@ def test_segmentation_on_a_glob_and_on_one_image(tiny_segmentor_run,
 def test_inputs_without_images_are_named(tmp_path):
     missing = str(tmp_path / 'nothing_here.jpg')
     with pytest.raises(FileNotFoundError, match='nothing_here.jpg'):
-        image_demo.image_paths(missing)
+        list_images(missing)
     (tmp_path / 'notes.txt').write_text('not an image')
     with pytest.raises(FileNotFoundError, match=f'folder {str(tmp_path)!r}'):
-        image_demo.image_paths(str(tmp_path))
+        list_images(str(tmp_path))
     with pytest.raises(FileNotFoundError, match='glob'):
-        image_demo.image_paths(str(tmp_path / '*.png'))
+        list_images(str(tmp_path / '*.png'))
 
 
 def test_wrong_flags_are_named(tiny_segmentor_run, monkeypatch):

@@ -6,11 +6,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from mmpoolformer.checkpoints.weight_files import (CheckpointError, convert,
+                                                   detect_format,
+                                                   released_metaformer)
 from mmpoolformer.models import METAFORMER_ARCHS, PoolFormer
 from mmpoolformer.models.backbones.poolformer import PositionEmbedding
 from mmpoolformer.testing import perturb_affines
-from mmpoolformer.weight_files import (CheckpointError, convert, detect_format,
-                                       released_metaformer)
 from tests import reference_metaformer as ref
 from tests.tool_support import REPO
 

@@ -14,7 +14,8 @@ import sys
 import pytest
 import torch
 
-from mmpoolformer.engine import load_config, load_model_index
+from mmpoolformer.cli.model_zoo import load_model_index
+from mmpoolformer.libraries import load_config
 from tests.tiny_data import write_tiny_ade
 from tests.tool_support import REPO, SEGMENTATION, train_logs, write_config
 

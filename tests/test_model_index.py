@@ -7,8 +7,9 @@ import os.path as osp
 
 import pytest
 
-from mmpoolformer.engine import (compare_with_paper, find_model, load_config,
-                                 load_model_index)
+from mmpoolformer.cli.model_zoo import (compare_with_paper, find_model,
+                                        load_model_index)
+from mmpoolformer.libraries import load_config
 from tests.tool_support import REPO
 
 INDEX = load_model_index(osp.join(REPO, 'model-index.yml'))

@@ -15,11 +15,12 @@ import pytest
 import torch
 from mmengine.hooks import CheckpointHook
 
-from mmpoolformer.engine import AtomicCheckpointHook, checkpoint_types
-from mmpoolformer.engine.private_apis import (NUMPY_MULTIARRAY_MODULES,
-                                              SAVE_STEP_METHOD,
-                                              checkpoint_hook_saves_by_step,
-                                              numpy_pickle_globals)
+from mmpoolformer.checkpoints import checkpoint_types
+from mmpoolformer.hooks import AtomicCheckpointHook
+from mmpoolformer.private_apis import (NUMPY_MULTIARRAY_MODULES,
+                                       SAVE_STEP_METHOD,
+                                       checkpoint_hook_saves_by_step,
+                                       numpy_pickle_globals)
 
 
 def test_mmengine_checkpoint_hook_still_saves_by_step():

@@ -61,7 +61,7 @@ USER_MIXER = '''
 import torch
 from torch import nn
 
-from mmpoolformer.models import TOKEN_MIXERS
+from mmpoolformer.registry import TOKEN_MIXERS
 
 
 @TOKEN_MIXERS.register_module('NAME')

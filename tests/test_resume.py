@@ -9,9 +9,9 @@ import os.path as osp
 import pytest
 import torch
 
-from mmpoolformer.engine import (atomic_write, load_local_checkpoint,
-                                 remove_partial_files,
-                                 use_safe_checkpoint_loading)
+from mmpoolformer.checkpoints import (atomic_write, load_local_checkpoint,
+                                      remove_partial_files,
+                                      use_safe_checkpoint_loading)
 from tests.tiny_data import write_tiny_coco
 from tests.tool_support import DETECTION, run_tool, train_logs, write_config
 

@@ -11,15 +11,15 @@ import sys
 import pytest
 import torch
 
-from mmpoolformer.engine import (RunGuardHook, WorkDirBusyError, WorkDirLock,
-                                 atomic_write, load_local_checkpoint,
-                                 remove_partial_files, resume_source,
-                                 use_safe_checkpoint_loading)
+from mmpoolformer.checkpoints import (atomic_write, load_local_checkpoint,
+                                      remove_partial_files, resume_source,
+                                      use_safe_checkpoint_loading)
+from mmpoolformer.hooks import RandomStatesHook, WorkDirBusyError, WorkDirLock
 from tests.tool_support import REPO, run_tool, train_logs
 
 HOLD_LOCK = """
 import sys, time
-from mmpoolformer.engine import WorkDirLock
+from mmpoolformer.hooks import WorkDirLock
 WorkDirLock(sys.argv[1]).acquire()
 print('held', flush=True)
 time.sleep(300)
@@ -104,6 +104,9 @@ def test_second_run_in_a_held_work_dir_is_refused(dropout_runs, tmp_path):
             f'(pid {holder.pid}' in result.stderr
         assert osp.exists(in_flight)
         assert not osp.exists(osp.join(work_dir, 'iter_2.pth'))
+        # Refused before the Runner wrote its log folder or config copy.
+        assert sorted(os.listdir(work_dir)) == sorted(
+            ['.run.lock', osp.basename(in_flight)])
     finally:
         holder.kill()
         holder.wait()
@@ -145,7 +148,7 @@ def test_clean_up_spares_the_files_of_live_writers(tmp_path):
 
 
 def test_validation_leaves_the_random_states_as_they_were():
-    hook = RunGuardHook()
+    hook = RandomStatesHook()
     before = torch.get_rng_state()
     hook.before_val(runner=None)
     torch.rand(10)

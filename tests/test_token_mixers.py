@@ -3,9 +3,10 @@ import pytest
 import torch
 from torch import nn
 
-from mmpoolformer.models import TOKEN_MIXERS, PoolFormer
+from mmpoolformer.models import PoolFormer
 from mmpoolformer.models.backbones import token_mixers
 from mmpoolformer.models.builder import build_token_mixer
+from mmpoolformer.registry import TOKEN_MIXERS
 from tests.tool_support import REPO
 
 TINY = dict(layers=[1, 1, 1, 1], embed_dims=[32, 64, 96, 128])
@@ -153,3 +154,15 @@ def test_hybrid_configs_build_and_run(config, params):
     assert count == pytest.approx(params, abs=0.005)
     feats = model.extract_feat(torch.randn(1, 3, 96, 160))
     assert all(torch.isfinite(f).all() for f in feats)
+
+
+def test_pool_size_reaches_pooling_mixers_by_name_and_by_dict():
+    by_name = PoolFormer(arch='s12', pool_size=5, token_mixers='pooling')
+    by_dict = PoolFormer(arch='s12', pool_size=5,
+                         token_mixers=dict(type='pooling'))
+    own = PoolFormer(arch='s12', pool_size=5,
+                     token_mixers=dict(type='pooling', pool_size=7))
+    for model, size in ((by_name, 5), (by_dict, 5), (own, 7)):
+        pools = [m for m in model.modules()
+                 if isinstance(m, token_mixers.Pooling)]
+        assert pools and {p.pool.kernel_size for p in pools} == {size}

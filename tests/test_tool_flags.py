@@ -12,9 +12,9 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
-from mmpoolformer.engine import load_config
+from mmpoolformer.checkpoints.weight_files import load_file
+from mmpoolformer.libraries import load_config
 from mmpoolformer.testing import load_tool
-from mmpoolformer.weight_files import load_file
 from tests.tool_support import REPO, run_tool
 
 test_tool = load_tool('test.py')

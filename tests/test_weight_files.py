@@ -7,9 +7,10 @@ import sys
 import pytest
 import torch
 
+from mmpoolformer.checkpoints.weight_files import (CheckpointError, convert,
+                                                   detect_format,
+                                                   load_pretrained)
 from mmpoolformer.models import PoolFormer
-from mmpoolformer.weight_files import (CheckpointError, convert, detect_format,
-                                       load_pretrained)
 from tests import reference_poolformer as ref
 
 

@@ -1,20 +1,19 @@
-"""Wrong wiring is named when the model is built, by every registry that
-builds it (mmengine's, as the Runner and the libraries' own tools do, and
-mmdet's/mmseg's, as their APIs do), before anything is built: neck widths
-that do not fit the arch, unknown backbone arguments, ``fork_last3`` with a
-neck that reads level 0."""
+"""Wrong wiring is named before anything is built, by CheckedRunner (the
+runner our configs name, so the libraries' own tools check too) and our
+tools: neck widths that do not fit the arch, unknown backbone arguments,
+``fork_last3`` with a neck that reads level 0. A backbone built alone, by
+any registry, names an unknown argument itself."""
 import glob
 import importlib
 import os.path as osp
 
 import pytest
 from mmengine.registry import MODELS as MMENGINE_MODELS
-from mmengine.registry import init_default_scope
-from mmengine.runner import Runner
+from mmengine.registry import RUNNERS, init_default_scope
 
-from mmpoolformer.engine import check_wiring, load_config
-from mmpoolformer.engine.checked_builds import install_build_checks
-from mmpoolformer.models.wiring import WiringError, check_model
+from mmpoolformer.config_checks import (WiringError, check_model, check_wiring,
+                                        registry_resolver)
+from mmpoolformer.libraries import load_config
 from mmpoolformer.testing import load_tool
 from tests.tool_support import REPO
 
@@ -31,14 +30,14 @@ def our_config(name: str, options: dict = None):
     return load_config(osp.join(CONFIGS, name), options)
 
 
-def build(name: str, options: dict, registry: str = 'mmengine'):
-    """Build the model of config ``name`` (with ``options``) through
-    ``registry``'s MODELS: 'mmengine' as the Runner does, or the config's
-    library ('mmdet', 'mmseg') as its APIs do."""
+def build(name: str, options: dict):
+    """Build the model of config ``name`` (with ``options``) as
+    CheckedRunner does: its wiring checked, then built by mmengine's
+    MODELS in the config's scope."""
     cfg = our_config(name, options)
     init_default_scope(cfg.default_scope)
-    models = importlib.import_module(f'{registry}.registry').MODELS
-    return models.build(cfg.model)
+    check_model(cfg.model, registry_resolver(MMENGINE_MODELS))
+    return MMENGINE_MODELS.build(cfg.model)
 
 
 @pytest.fixture(autouse=True)
@@ -46,24 +45,23 @@ def no_fork_last3_in_env(monkeypatch):
     monkeypatch.delenv('FORK_LAST3', raising=False)
 
 
-@pytest.mark.parametrize('config,options,registry', [
-    (MASK_RCNN, {'model.backbone.arch': 'm36'}, 'mmengine'),
-    (FPN_M36, {'model.neck.in_channels': [64, 128, 320, 512]}, 'mmseg'),
+@pytest.mark.parametrize('config,options', [
+    (MASK_RCNN, {'model.backbone.arch': 'm36'}),
+    (FPN_M36, {'model.neck.in_channels': [64, 128, 320, 512]}),
 ])
-def test_neck_widths_that_do_not_fit_name_the_right_ones(config, options,
-                                                         registry):
+def test_neck_widths_that_do_not_fit_name_the_right_ones(config, options):
     with pytest.raises(WiringError, match=(
             r'model.neck.in_channels=\[64, 128, 320, 512\] does not fit the '
             r"backbone: PoolFormer arch 'm36' outputs maps of \[96, 192, "
             r'384, 768\] channels. ' + M36_WIDTHS)):
-        build(config, options, registry)
+        build(config, options)
 
 
 def test_legacy_backbone_names_are_checked_with_their_arch():
     """The original configs' ``poolformer_m36_feat``."""
     with pytest.raises(WiringError, match=M36_WIDTHS):
         build(MASK_RCNN, {'model.backbone': dict(
-            _delete_=True, type='poolformer_m36_feat')}, 'mmdet')
+            _delete_=True, type='poolformer_m36_feat')})
 
 
 def test_out_indices_change_the_widths_asked_for():
@@ -112,7 +110,7 @@ def test_an_int_out_indices_is_checked_as_one_level():
 def test_unknown_backbone_argument_suggests_the_closest(config, key, close):
     with pytest.raises(WiringError, match=(
             f"model.backbone: PoolFormer has no argument '{key}'; did you "
-            f'mean {close}\\? Valid arguments: act_cfg, arch, ')):
+            f'mean {close}\\? Valid: act_cfg, arch, ')):
         build(config, {f'model.backbone.{key}': 's12'})
 
 
@@ -121,8 +119,8 @@ def test_a_backbone_built_alone_is_checked_too(library):
     init_default_scope(library)
     models = importlib.import_module(f'{library}.registry').MODELS
     with pytest.raises(WiringError, match=(
-            "backbone config: PoolFormer has no argument 'out_indexes'; did "
-            "you mean 'out_indices'")):
+            "PoolFormer has no argument 'out_indexes'; did you mean "
+            "'out_indices'")):
         models.build(dict(type='PoolFormer', out_indexes=(1, 2, 3)))
     with pytest.raises(WiringError, match=(
             "poolformer_s12_feat has no argument 'arch'; poolformer_s12_feat "
@@ -164,12 +162,14 @@ def test_our_configs_are_wired_right(name):
 
 
 def test_runner_and_tools_refuse_before_building(tmp_path):
-    """mmdet's and mmseg's own tools build the model through the Runner;
-    ours refuse before the Runner makes its work dir."""
+    """mmdet's and mmseg's own tools build our configs' CheckedRunner,
+    which refuses before building the model; ours refuse before the Runner
+    makes its work dir."""
     cfg = our_config(FPN_M36, {'model.neck.in_channels': [64, 128, 320, 512]})
     cfg.work_dir = str(tmp_path / 'runner')
+    assert cfg.runner_type == 'CheckedRunner'
     with pytest.raises(WiringError, match=M36_WIDTHS):
-        Runner.from_cfg(cfg)
+        RUNNERS.build(cfg)
     train = load_tool('train.py')
     work_dir = tmp_path / 'ours'
     with pytest.raises(WiringError, match=M36_WIDTHS):
@@ -178,7 +178,14 @@ def test_runner_and_tools_refuse_before_building(tmp_path):
     assert not work_dir.exists()
 
 
-def test_build_checks_are_installed_once():
-    before = MMENGINE_MODELS.build_func
-    install_build_checks(['mmdet', 'mmseg'])
-    assert MMENGINE_MODELS.build_func is before
+def test_mmdet_fpn_reads_its_end_level_and_mmseg_fpn_stops_before():
+    """mmdet 3.3's FPN reads levels start_level..end_level (it builds
+    ``end_level + 1`` of them); mmseg's stops before end_level."""
+    from mmdet.registry import MODELS as DET_MODELS
+    from mmseg.registry import MODELS as SEG_MODELS
+    backbone = dict(type='PoolFormer', fork_last3=True)
+    neck = dict(type='FPN', in_channels=[64, 128, 320, 512],
+                out_channels=8, num_outs=1, start_level=0, end_level=0)
+    with pytest.raises(WiringError, match=r'model.neck \(FPN, start_level=0'):
+        check_model(dict(backbone=backbone, neck=neck), DET_MODELS.get)
+    check_model(dict(backbone=backbone, neck=neck), SEG_MODELS.get)

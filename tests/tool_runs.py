@@ -8,7 +8,7 @@ from typing import Dict, List, Tuple
 import torch
 from mmengine.runner import load_checkpoint
 
-from mmpoolformer.weight_files import load_file
+from mmpoolformer.checkpoints.weight_files import load_file
 from tests.tiny_data import write_tiny_ade
 from tests.tool_support import SEGMENTATION, run_tool, write_config
 

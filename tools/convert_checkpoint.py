@@ -16,9 +16,10 @@ import argparse
 
 from mmengine.runner.checkpoint import save_checkpoint
 
-from mmpoolformer.weight_files import (FORMATS, FROM_ORIGINAL, convert,
-                                       detect_format, load_file,
-                                       unwrap_state_dict)
+from mmpoolformer.checkpoints.weight_files import (FORMATS, FROM_ORIGINAL,
+                                                   convert, detect_format,
+                                                   load_file,
+                                                   unwrap_state_dict)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

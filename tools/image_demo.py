@@ -18,20 +18,12 @@ which write into ``--out-dir`` as the libraries' demos do:
   classes in it.
 """
 import argparse
-import glob
-import json
-import os
 import os.path as osp
-from typing import List
 
-import numpy as np
-from mmengine.config import Config
-
-from mmpoolformer.engine import load_config, use_safe_checkpoint_loading
-from mmpoolformer.engine.display import check_display
-
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif',
-                    '.tiff', '.webp')
+from mmpoolformer.checkpoints import use_safe_checkpoint_loading
+from mmpoolformer.cli.display import check_display
+from mmpoolformer.cli.images import list_images
+from mmpoolformer.libraries import LibraryAdapter, adapter_for, load_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -58,10 +50,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def score_threshold(args: argparse.Namespace, scope: str) -> float:
+def score_threshold(args: argparse.Namespace,
+                    adapter: LibraryAdapter) -> float:
     """``--pred-score-thr`` (0.3, as mmdet's demo, when not given); a
     segmentor has no scores to threshold."""
-    if scope == 'mmdet':
+    if adapter.scores_predictions:
         return 0.3 if args.pred_score_thr is None else args.pred_score_thr
     if args.pred_score_thr is not None:
         raise SystemExit('--pred-score-thr is for detection; a segmentor '
@@ -69,73 +62,15 @@ def score_threshold(args: argparse.Namespace, scope: str) -> float:
     return 0.0
 
 
-def image_paths(inputs: str) -> List[str]:
-    """The images ``inputs`` names: a file, a folder's images (sorted) or
-    a glob pattern's matches (sorted)."""
-    if osp.isfile(inputs):
-        return [inputs]
-    if osp.isdir(inputs):
-        paths = sorted(osp.join(inputs, name) for name in
-                       os.listdir(inputs)
-                       if name.lower().endswith(IMAGE_EXTENSIONS))
-        where = (f'folder {inputs!r} has no image files '
-                 f'({", ".join(IMAGE_EXTENSIONS)})')
-    else:
-        paths = sorted(p for p in glob.glob(inputs, recursive=True)
-                       if osp.isfile(p))
-        where = (f'{inputs!r} is neither an image, a folder nor a glob '
-                 'pattern that matches files')
-    if not paths:
-        raise FileNotFoundError(f'No images to predict on: {where}. Pass an '
-                                "image, a folder or a quoted glob such as "
-                                "'photos/*.jpg'.")
-    return paths
-
-
-def predict_detection(cfg: Config, paths: List[str],
-                      args: argparse.Namespace) -> None:
-    from mmdet.apis import DetInferencer
-
-    inferencer = DetInferencer(model=cfg, weights=args.checkpoint,
-                               device=args.device)
-    inferencer(paths, out_dir=args.out_dir, no_save_pred=False,
-               pred_score_thr=args.pred_score_thr, show=args.show,
-               wait_time=args.wait_time)
-
-
-def predict_segmentation(cfg: Config, paths: List[str],
-                         args: argparse.Namespace) -> None:
-    from mmseg.apis import MMSegInferencer
-
-    inferencer = MMSegInferencer(model=cfg, weights=args.checkpoint,
-                                 device=args.device)
-    result = inferencer(paths, out_dir=args.out_dir, show=args.show,
-                        wait_time=args.wait_time)
-    label_maps = result['predictions']
-    if len(paths) == 1:  # the Inferencer unwraps a single prediction
-        label_maps = [label_maps]
-    classes = inferencer.model.dataset_meta['classes']
-    index = [dict(image=path, label_map=f'pred/{i:08d}_pred.png',
-                  classes=[classes[c] for c in np.unique(label_map)])
-             for i, (path, label_map) in enumerate(zip(paths, label_maps))]
-    with open(osp.join(args.out_dir, 'predictions.json'), 'w') as f:
-        json.dump(index, f, indent=1)
-
-
-PREDICT = {'mmdet': predict_detection, 'mmseg': predict_segmentation}
-
-
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = load_config(args.config)
-    if cfg.default_scope not in PREDICT:
-        raise ValueError(f'{args.config}: default_scope '
-                         f'{cfg.default_scope!r}; image_demo knows '
-                         f'{sorted(PREDICT)}')
-    args.pred_score_thr = score_threshold(args, cfg.default_scope)
-    paths = image_paths(args.inputs)
+    adapter = adapter_for(cfg.default_scope)
+    score_thr = score_threshold(args, adapter)
+    paths = list_images(args.inputs)
     use_safe_checkpoint_loading()
-    PREDICT[cfg.default_scope](cfg, paths, args)
+    adapter.run_inferencer(cfg, args.checkpoint, paths, args.out_dir,
+                           args.device, score_thr, args.show, args.wait_time)
     print(f'{len(paths)} image(s): drawn predictions in '
           f'{osp.join(args.out_dir, "vis")}, raw predictions in '
           f'{args.out_dir}')

@@ -11,24 +11,15 @@ flip; mmdet: the base's, or flip only as mmdet's tool adds), ``--out`` dumps
 predictions (mmdet: a ``.pkl``; mmseg: a folder of label PNGs, or a ``.pkl``).
 """
 import argparse
-import os.path as osp
-import warnings
-from copy import deepcopy
 
 from mmengine.config import Config, ConfigDict
 
-from mmpoolformer.engine.cli import add_common_args, build_runner, setup_config
-from mmpoolformer.engine.display import check_display
+from mmpoolformer.cli.display import check_display
+from mmpoolformer.cli.run_setup import (add_common_args, build_runner,
+                                        setup_config)
+from mmpoolformer.libraries import adapter_for
 
 PICKLE = ('.pkl', '.pickle')
-# mmdet's tools/test.py: flip TTA for configs without a tta_model.
-DET_TTA_MODEL = dict(type='DetTTAModel', tta_cfg=dict(
-    nms=dict(type='nms', iou_threshold=0.5), max_per_img=100))
-DET_FLIP_PACK = dict(type='TestTimeAug', transforms=[
-    [dict(type='RandomFlip', prob=1.), dict(type='RandomFlip', prob=0.)],
-    [dict(type='PackDetInputs', meta_keys=(
-        'img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
-        'flip', 'flip_direction'))]])
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -68,35 +59,14 @@ def draw_predictions(cfg: Config, args: argparse.Namespace) -> None:
     hook['draw'] = True
     if args.show:
         hook.update(show=True, wait_time=args.wait_time)
-    if not args.show_dir:
-        return
-    if cfg.default_scope == 'mmdet':  # relative paths: below work_dir
-        hook['test_out_dir'] = osp.abspath(args.show_dir)
-    else:  # mmseg's hook saves through the visualizer, every interval
-        cfg.visualizer['save_dir'] = args.show_dir
-        hook['interval'] = 1
+    if args.show_dir:
+        adapter_for(cfg.default_scope).save_drawings(cfg, args.show_dir)
 
 
 def use_tta(cfg: Config) -> None:
     """Wrap the model in the config's ``tta_model`` and test on its
     ``tta_pipeline``, as mmdet's and mmseg's tools/test.py do."""
-    if cfg.default_scope == 'mmdet':
-        if 'mask_head' in cfg.model.get('roi_head', {}):
-            raise SystemExit(
-                f'--tta: {cfg.filename} predicts masks, and mmdet 3.3 '
-                "merges augmented boxes only (DetTTAModel: 'TTA of instance "
-                "segmentation does not support now'); test without --tta.")
-        if 'tta_model' not in cfg:
-            warnings.warn('no tta_model in the config: mmdet flip TTA')
-            cfg.tta_model = DET_TTA_MODEL
-        if 'tta_pipeline' not in cfg:
-            warnings.warn('no tta_pipeline in the config: the test pipeline '
-                          'with mmdet flip TTA')
-            dataset = cfg.test_dataloader.dataset
-            while 'dataset' in dataset:
-                dataset = dataset.dataset
-            cfg.tta_pipeline = deepcopy(dataset.pipeline)[:-1] + [
-                DET_FLIP_PACK]
+    adapter_for(cfg.default_scope).prepare_tta(cfg)
     for key in ('tta_model', 'tta_pipeline'):
         if key not in cfg:
             raise SystemExit(f'--tta needs {key} in {cfg.filename}; see '
@@ -104,21 +74,6 @@ def use_tta(cfg: Config) -> None:
                              '_base_/datasets/ade20k.py')
     cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
     cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
-
-
-def save_label_maps(cfg: Config, out_dir: str) -> None:
-    """mmseg's ``--out DIR``: IoUMetric writes each predicted label map
-    as ``DIR/<image name>.png`` and still computes the metrics."""
-    cfg.test_evaluator['output_dir'] = out_dir
-
-
-def dump_metric(scope: str, out: str):
-    """The metric that pickles the predictions (masks as RLE for mmdet)."""
-    if scope == 'mmdet':
-        from mmdet.evaluation import DumpDetResults
-        return DumpDetResults(out_file_path=out)
-    from mmengine.evaluator import DumpResults
-    return DumpResults(out_file_path=out)
 
 
 def build_test_config(args: argparse.Namespace) -> Config:
@@ -130,10 +85,7 @@ def build_test_config(args: argparse.Namespace) -> Config:
     if args.tta:
         use_tta(cfg)
     if args.out is not None and not args.out.endswith(PICKLE):
-        if cfg.default_scope == 'mmdet':
-            raise SystemExit(f'--out {args.out}: mmdet dumps its predictions '
-                             'with pickle; name a .pkl file.')
-        save_label_maps(cfg, args.out)
+        adapter_for(cfg.default_scope).save_label_maps(cfg, args.out)
     return cfg
 
 
@@ -143,7 +95,7 @@ def main(argv=None) -> None:
     runner = build_runner(cfg)
     if args.out is not None and args.out.endswith(PICKLE):
         runner.test_evaluator.metrics.append(
-            dump_metric(cfg.default_scope, args.out))
+            adapter_for(cfg.default_scope).dump_metric(args.out))
     runner.test()
 
 

@@ -11,9 +11,9 @@ import argparse
 
 from mmengine.device import get_device
 
-from mmpoolformer.engine.cli import (add_common_args, add_resume_args,
-                                     apply_resume_args, build_runner,
-                                     setup_config)
+from mmpoolformer.cli.run_setup import (add_common_args, add_resume_args,
+                                        apply_resume_args, build_runner,
+                                        setup_config)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -57,7 +57,7 @@ def main(argv=None) -> None:
     if args.auto_scale_lr:
         enable_auto_scale_lr(cfg)
     apply_resume_args(cfg, args)
-    build_runner(cfg).train()
+    build_runner(cfg, training=True).train()
 
 
 if __name__ == '__main__':

@@ -2,9 +2,10 @@
 # sail-sg/poolformer (mmdet 2.x) on mmdet 3.x. Trained on 8 GPUs x 2 images;
 # the 1x schedule (12 epochs, 500-iteration linear warm-up, steps at epochs 8
 # and 11), 1333x800 resize and flip come from the inherited mmdet bases.
-_base_ = ['mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py']
-
-custom_imports = dict(imports=['mmpoolformer'], allow_failed_imports=False)
+_base_ = [
+    'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py',
+    '../_base_/mmpoolformer_run.py',
+]
 
 model = dict(
     backbone=dict(
@@ -26,7 +27,3 @@ optim_wrapper = dict(
         _delete_=True, type='AdamW', lr=0.0002, weight_decay=0.0001))
 
 default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook', interval=1))
-# RunGuardHook: strict checkpoint fit, work-dir lock, random states in
-# checkpoints; PaperMetricsHook: after a test, the measured metrics beside
-# the paper's (metafile.yml).
-custom_hooks = [dict(type='RunGuardHook'), dict(type='PaperMetricsHook')]

@@ -7,9 +7,8 @@ _base_ = [
     'mmseg::_base_/datasets/ade20k.py',
     'mmseg::_base_/default_runtime.py',
     'mmseg::_base_/schedules/schedule_40k.py',
+    '../_base_/mmpoolformer_run.py',
 ]
-
-custom_imports = dict(imports=['mmpoolformer'], allow_failed_imports=False)
 
 crop_size = (512, 512)
 data_preprocessor = dict(size=crop_size)
@@ -83,7 +82,3 @@ default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))
 # The lr above is for the original's batch of 8 GPUs x 4 images;
 # tools/train.py --auto-scale-lr scales it to the batch actually used.
 auto_scale_lr = dict(enable=False, base_batch_size=32)
-# RunGuardHook: strict checkpoint fit, work-dir lock, random states in
-# checkpoints; PaperMetricsHook: after a test, the measured metrics beside
-# the paper's (metafile.yml).
-custom_hooks = [dict(type='RunGuardHook'), dict(type='PaperMetricsHook')]

@@ -10,7 +10,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import set_random_seed
 
-from ..engine import use_safe_checkpoint_loading
+from ..checkpoints import use_safe_checkpoint_loading
+from ..libraries import adapter_for
 
 
 def save_initial_checkpoint(config: str, out_file: str, seed: int = 0) -> str:
@@ -34,20 +35,11 @@ def draw_predictions(config: str, checkpoint: str, images: Dict[str, str],
     """Run the trained model on each image and draw its predictions (boxes
     and masks, or the class map) into ``out_dir/<name>.jpg``."""
     use_safe_checkpoint_loading()
-    scope = Config.fromfile(config).default_scope
+    adapter = adapter_for(Config.fromfile(config).default_scope)
     os.makedirs(out_dir, exist_ok=True)
-    if scope == 'mmdet':
-        from mmdet.apis import inference_detector as infer
-        from mmdet.apis import init_detector as init
-        from mmdet.visualization import DetLocalVisualizer as Visualizer
-        draw_args = dict(pred_score_thr=score_thr)
-    else:
-        from mmseg.apis import inference_model as infer
-        from mmseg.apis import init_model as init
-        from mmseg.visualization import SegLocalVisualizer as Visualizer
-        draw_args = dict(with_labels=True)
-    model = init(config, checkpoint, device='cpu')
-    visualizer = Visualizer(name=f'demo:{osp.abspath(out_dir)}')
+    infer, draw_args = adapter.inference(), adapter.draw_args(score_thr)
+    model = adapter.init_model(config, checkpoint, device='cpu')
+    visualizer = adapter.visualizer(f'demo:{osp.abspath(out_dir)}')
     visualizer.dataset_meta = model.dataset_meta
     written = {}
     for name, path in images.items():

@@ -24,6 +24,7 @@ from torch import nn
 
 from ..models.backbones.poolformer import PoolFormer
 from ..models.backbones.token_mixers import SpatialMlp
+from ..testing import largest_difference as _largest_difference
 from .dependencies import require
 
 INPUT_NAME = 'inputs'
@@ -188,10 +189,7 @@ def largest_difference(model: nn.Module, onnx_path: str,
     from .runtime import OnnxModel
     with torch.no_grad():
         expected = TensorOutputs(model.eval())(inputs)
-    actual = OnnxModel(onnx_path)(inputs)
-    diff = max(float((a - e).abs().max()) for a, e in zip(actual, expected))
-    scale = max(float(e.abs().max()) for e in expected)
-    return diff, scale
+    return _largest_difference(OnnxModel(onnx_path)(inputs), expected)
 
 
 def check_shapes(shape: Sequence[int], dynamic: bool
@@ -215,15 +213,14 @@ def default_shape(cfg) -> Tuple[int, int]:
 def load_model(config: str, checkpoint: str) -> Tuple[nn.Module, object]:
     """``(model, cfg)``: ``config``'s model with ``checkpoint``'s weights,
     on the CPU in eval mode, loaded by the library's own init function."""
-    from ..engine import load_config, use_safe_checkpoint_loading
+    from ..checkpoints import use_safe_checkpoint_loading
+    from ..libraries import adapter_for, load_config
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(
             f'Checkpoint {checkpoint!r} does not exist; pass the .pth file '
             'that tools/train.py wrote (or a released one).')
     cfg = load_config(config)
     use_safe_checkpoint_loading()
-    if cfg.default_scope == 'mmdet':
-        from mmdet.apis import init_detector as init
-    else:
-        from mmseg.apis import init_model as init
-    return init(cfg, checkpoint, device='cpu').eval(), cfg
+    model = adapter_for(cfg.default_scope).init_model(cfg, checkpoint,
+                                                      device='cpu')
+    return model.eval(), cfg

@@ -14,17 +14,16 @@ from mmengine.registry import MODELS, init_default_scope
 from mmengine.structures import BaseDataElement
 from torch import nn
 
-from ..engine import load_config
+from ..libraries import adapter_for, load_config
 from .export import is_two_stage, roi_head_path
 from .runtime import OnnxModel
 
 
 def test_pipeline(cfg: Config) -> list:
     """The config's test pipeline without its annotation loading."""
+    loaders = adapter_for(cfg.default_scope).annotation_loaders
     return [step for step in cfg.test_dataloader.dataset.pipeline
-            if step['type'] not in ('LoadAnnotations',
-                                    'mmdet.LoadAnnotations',
-                                    'mmseg.LoadAnnotations')]
+            if step['type'] not in loaders]
 
 
 def dataset_meta(cfg: Config) -> dict:
@@ -68,7 +67,7 @@ class OnnxPredictor:
                  threads: Optional[int] = None) -> None:
         cfg = load_config(config)
         init_default_scope(cfg.default_scope)
-        self.scope = cfg.default_scope
+        self.adapter = adapter_for(cfg.default_scope)
         self.runtime = OnnxModel(onnx_path, threads)
         self.model = MODELS.build(cfg.model).eval()
         self.model.dataset_meta = dataset_meta(cfg)
@@ -99,13 +98,7 @@ class OnnxPredictor:
         """The library's visualizer, made on first use, one per predictor:
         mmengine keeps each named instance for the process's lifetime."""
         if self._drawing is None:
-            if self.scope == 'mmdet':
-                from mmdet.visualization import \
-                    DetLocalVisualizer as Visualizer
-            else:
-                from mmseg.visualization import \
-                    SegLocalVisualizer as Visualizer
-            visualizer = Visualizer.get_instance(f'onnx:{id(self)}')
+            visualizer = self.adapter.visualizer(f'onnx:{id(self)}')
             visualizer.dataset_meta = self.model.dataset_meta
             self._drawing = visualizer
         return self._drawing
@@ -114,8 +107,7 @@ class OnnxPredictor:
              out_file: str, score_thr: float = 0.3) -> None:
         """Draw ``prediction`` on the image into ``out_file``, with the
         library's own visualizer, as ``tools/image_demo.py`` does."""
-        args = (dict(pred_score_thr=score_thr) if self.scope == 'mmdet'
-                else dict(with_labels=True))
+        args = self.adapter.draw_args(score_thr)
         image = mmcv.imread(image_path, channel_order='rgb')
         self._visualizer().add_datasample(
             osp.basename(image_path), image, prediction, draw_gt=False,

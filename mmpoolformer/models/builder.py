@@ -1,25 +1,11 @@
-"""Our scoped registries and the builders of the backbone's parts.
-
-``MODELS`` (scope ``mmpoolformer``) is a child of mmengine's root registry,
-so ``type='mmpoolformer.LN2d'`` resolves from any scope, and names we do not
-define (``'GN'``, ``'BN'``) fall through to mmengine's root, where mmcv
-registers its norms. ``TOKEN_MIXERS`` holds the token mixers; a user adds
-one with ``@TOKEN_MIXERS.register_module('my_mixer')`` in a module named by
-``custom_imports`` and then writes ``token_mixers=[..., 'my_mixer']``.
-"""
+"""The builders of the backbone's parts, from our registries
+(:mod:`mmpoolformer.registry`)."""
 from typing import Union
 
 from mmcv.cnn import build_norm_layer
-from mmengine.registry import MODELS as MMENGINE_MODELS
-from mmengine.registry import Registry
 from torch import nn
 
-SCOPE = 'mmpoolformer'
-
-MODELS = Registry('model', parent=MMENGINE_MODELS, scope=SCOPE,
-                  locations=['mmpoolformer.models'])
-TOKEN_MIXERS = Registry('token mixer', scope=SCOPE,
-                        locations=['mmpoolformer.models.backbones'])
+from ..registry import MODELS, SCOPE, TOKEN_MIXERS
 
 
 def build_norm(cfg: dict, num_channels: int) -> nn.Module:
@@ -46,6 +32,6 @@ def build_token_mixer(cfg: Union[str, dict], dim: int) -> nn.Module:
         raise ValueError(
             f'Unknown token mixer {name!r}; valid mixers: '
             f'{sorted(TOKEN_MIXERS.module_dict)}. A mixer of your own: '
-            "register it with @mmpoolformer.models.TOKEN_MIXERS."
+            "register it with @mmpoolformer.registry.TOKEN_MIXERS."
             "register_module('name') in a module listed in custom_imports.")
     return TOKEN_MIXERS.build(dict(cfg, dim=dim, _scope_=SCOPE))

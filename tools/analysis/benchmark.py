@@ -39,7 +39,7 @@ from mmengine.analysis import FlopAnalyzer
 from torch import nn
 
 from mmpoolformer.models import PoolFormer
-from mmpoolformer.testing import perturb_affines
+from mmpoolformer.testing import largest_difference, perturb_affines
 
 CASES = {
     'coco': dict(title='S12 inference, COCO-sized', shape=(1, 3, 800, 1216),
@@ -150,9 +150,7 @@ def drift(got: Sequence[torch.Tensor],
           expected: Sequence[torch.Tensor]) -> str:
     """Max |difference| over the outputs, absolute and relative to the
     largest expected magnitude."""
-    diff = max((g.float() - e.float()).abs().max().item()
-               for g, e in zip(got, expected))
-    scale = max(e.abs().max().item() for e in expected)
+    diff, scale = largest_difference(got, expected)
     return f'max |diff| {diff:.2e} ({diff / scale:.1e} of max |output|)'
 
 

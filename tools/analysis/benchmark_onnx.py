@@ -25,8 +25,8 @@ from mmengine.registry import MODELS, init_default_scope
 
 from mmpoolformer.deployment import OnnxModel, export_onnx, make_exportable
 from mmpoolformer.deployment.export import TensorOutputs
-from mmpoolformer.engine import load_config
-from mmpoolformer.testing import REPO, perturb_affines
+from mmpoolformer.libraries import load_config
+from mmpoolformer.testing import REPO, largest_difference, perturb_affines
 
 CASES = {
     'ade': dict(title='Semantic FPN-S12, 512x512',
@@ -92,9 +92,7 @@ def bench_case(case: dict, args: argparse.Namespace, workdir: str) -> None:
                          generator=torch.Generator().manual_seed(args.seed))
     with torch.no_grad():
         expected = runs['eager'](inputs)
-    diff = max(float((a - e).abs().max()) for a, e in
-               zip(runs['ONNX Runtime'](inputs), expected))
-    scale = max(float(e.abs().max()) for e in expected)
+    diff, scale = largest_difference(runs['ONNX Runtime'](inputs), expected)
     for run in runs.values():  # warm-up
         time_once(run, inputs)
     times = {name: [] for name in runs}

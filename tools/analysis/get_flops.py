@@ -32,11 +32,7 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 from torch import nn
 
-from mmpoolformer.engine import load_config
-
-# The data sample each library's models read image sizes from.
-DATA_SAMPLES = {'mmdet': 'mmdet.structures.DetDataSample',
-                'mmseg': 'mmseg.structures.SegDataSample'}
+from mmpoolformer.libraries import LibraryAdapter, adapter_for, load_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -55,10 +51,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def data_sample(scope: str, shape: tuple):
+def data_sample(adapter: LibraryAdapter, shape: tuple):
     """A data sample telling the model the image is ``shape``, unscaled."""
-    module, name = DATA_SAMPLES[scope].rsplit('.', 1)
-    sample = getattr(importlib.import_module(module), name)()
+    sample = adapter.data_sample()
     sample.set_metainfo(dict(img_shape=shape, ori_shape=shape,
                              pad_shape=shape, batch_input_shape=shape,
                              scale_factor=(1.0, 1.0)))
@@ -77,7 +72,7 @@ class DenseStages(nn.Module):
         return self.detector.rpn_head(self.detector.extract_feat(inputs))
 
 
-def counted_model(model: nn.Module, scope: str,
+def counted_model(model: nn.Module, adapter: LibraryAdapter,
                   shape: tuple) -> Tuple[nn.Module, str]:
     """What :func:`complexity` traces, and its description: two-stage
     detectors without their RoI heads, other models whole
@@ -88,9 +83,8 @@ def counted_model(model: nn.Module, scope: str,
                                     'proposal count')
     # The tracer takes tensors only: bind the data sample, as mmdet's does.
     model.forward = partial(model.forward,
-                            data_samples=[data_sample(scope, shape)])
-    head = 'decode head' if scope == 'mmseg' else 'dense head'
-    return model, f'backbone, neck and {head}'
+                            data_samples=[data_sample(adapter, shape)])
+    return model, f'backbone, neck and {adapter.dense_head}'
 
 
 def complexity(config: str, shape: tuple, cfg_options=None) -> dict:
@@ -99,13 +93,11 @@ def complexity(config: str, shape: tuple, cfg_options=None) -> dict:
     what its FLOPs count (``counted``)."""
     cfg = load_config(config, cfg_options)
     scope = cfg.default_scope
-    if scope not in DATA_SAMPLES:
-        raise ValueError(f'{config}: default_scope {scope!r}; get_flops '
-                         f'knows {sorted(DATA_SAMPLES)}')
+    adapter = adapter_for(scope)
     init_default_scope(scope)
     models = importlib.import_module(f'{scope}.registry').MODELS
     model = revert_sync_batchnorm(models.build(cfg.model)).eval()
-    model, counted = counted_model(model, scope, shape)
+    model, counted = counted_model(model, adapter, shape)
     with torch.no_grad():
         info = get_model_complexity_info(
             model, inputs=(torch.rand(1, 3, *shape), ), show_table=True,

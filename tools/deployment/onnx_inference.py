@@ -9,15 +9,12 @@ INPUTS are image files or folders of them. Each prediction is drawn into
 draws PyTorch's.
 """
 import argparse
-import glob
 import os
 import os.path as osp
 import sys
-from typing import List
 
+from mmpoolformer.cli.images import list_images
 from mmpoolformer.deployment import OnnxPredictor
-
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -25,31 +22,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', help='the config the graph was exported '
                         'from')
     parser.add_argument('onnx', help='the .onnx file from pytorch2onnx.py')
-    parser.add_argument('inputs', nargs='+', help='images or folders')
+    parser.add_argument('inputs', nargs='+', help='images, folders or '
+                        "quoted glob patterns such as 'photos/*.jpg'")
     parser.add_argument('--out-dir', default='outputs/onnx',
                         help='where the drawn predictions go')
     parser.add_argument('--score-thr', type=float, default=0.3,
                         help='boxes drawn from this score on (detection)')
     parser.add_argument('--threads', type=int, help='ONNX Runtime threads')
     return parser.parse_args(argv)
-
-
-def image_files(inputs: List[str]) -> List[str]:
-    """The images named or inside the folders named, in order."""
-    files = []
-    for path in inputs:
-        if osp.isdir(path):
-            files += sorted(f for f in glob.glob(osp.join(path, '*'))
-                            if f.lower().endswith(IMAGE_EXTENSIONS))
-        elif osp.isfile(path):
-            files.append(path)
-        else:
-            raise FileNotFoundError(f'Input {path!r} is neither an image '
-                                    'file nor a folder.')
-    if not files:
-        raise FileNotFoundError(f'No images ({", ".join(IMAGE_EXTENSIONS)}) '
-                                f'in {inputs}.')
-    return files
 
 
 def main(argv=None) -> int:
@@ -60,7 +40,7 @@ def main(argv=None) -> int:
         return 2
     predictor = OnnxPredictor(args.config, args.onnx, args.threads)
     os.makedirs(args.out_dir, exist_ok=True)
-    for path in image_files(args.inputs):
+    for path in list_images(args.inputs):
         prediction = predictor(path)
         out_file = osp.join(args.out_dir, osp.basename(path))
         predictor.draw(path, prediction, out_file, args.score_thr)

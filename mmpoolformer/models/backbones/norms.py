@@ -3,7 +3,7 @@ registered in our scope (``norm_cfg=dict(type='LN2d')``)."""
 import torch
 from torch import nn
 
-from ..builder import MODELS
+from ...registry import MODELS
 
 
 @MODELS.register_module('LN2d')

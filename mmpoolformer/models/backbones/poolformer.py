@@ -1,11 +1,14 @@
 """PoolFormer (MetaFormer Is Actually What You Need for Vision, CVPR 2022).
 
 A faithful mmengine port of sail-sg/poolformer: same module names (so the
-official checkpoints load strictly), same operations in the same order (so
-outputs match to the last bit), with mm-style options for dense prediction.
+official checkpoints load strictly), same operations in the same order
+(with ``fast_path=False`` outputs and gradients match the original bit for
+bit; the CPU default folds the pooling blocks, equal up to float
+rounding), with mm-style options for dense prediction.
 The five MetaFormer S12 models of the original's ``metaformer.py`` are archs
 too (:data:`METAFORMER_ARCHS`), so their released files load as well.
 """
+import inspect
 import os
 import warnings
 from functools import partial
@@ -22,9 +25,11 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint as activation_checkpoint
 
-from ..builder import MODELS, build_norm, build_token_mixer
+from ...registry import MODELS
+from ..builder import build_norm, build_token_mixer
 from . import norms  # noqa: F401 registers LN2d
 from . import token_mixers as _token_mixers  # noqa: F401 registers mixers
+from .arguments import check_known
 from .fast_path import (BlockPath, block_forward, check_fast_path,
                         choose_block_path, is_foldable)
 
@@ -93,6 +98,8 @@ def resolve_arch(arch: Union[str, dict]) -> dict:
         arch = known[arch.lower()]
     elif not isinstance(arch, dict):
         raise TypeError(f'arch must be a str or a dict, got {type(arch)}')
+    check_known(arch, {'layers', 'embed_dims', *_ARCH_DEFAULTS},
+                'A PoolFormer arch dict has no key')
     missing = {'layers', 'embed_dims'} - set(arch)
     if missing:
         raise ValueError(f'A custom PoolFormer arch dict needs the keys '
@@ -103,6 +110,24 @@ def resolve_arch(arch: Union[str, dict]) -> dict:
             raise ValueError(f'arch[{key!r}] must have {NUM_STAGES} entries, '
                              f'one per stage; got {settings[key]}.')
     return settings
+
+
+def argument_names(cls: type) -> List[str]:
+    """The keyword arguments ``cls(...)`` takes by name."""
+    return [name for name, param in
+            inspect.signature(cls.__init__).parameters.items()
+            if name != 'self' and param.kind is param.POSITIONAL_OR_KEYWORD]
+
+
+def _with_pool_size(mixer: Union[str, dict], pool_size: int
+                    ) -> Union[str, dict]:
+    """A 'pooling' mixer (by name or dict) with ``pool_size`` unless it
+    sets its own."""
+    if mixer == 'pooling':
+        return dict(type='pooling', pool_size=pool_size)
+    if isinstance(mixer, dict) and mixer.get('type') == 'pooling':
+        return dict(dict(pool_size=pool_size), **mixer)
+    return mixer
 
 
 def check_out_indices(out_indices: Union[int, Sequence[int]]
@@ -318,7 +343,10 @@ class PoolFormer(BaseModule):
                  with_cp: bool = False,
                  fast_path: Optional[bool] = None,
                  num_classes: int = 1000,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+                 init_cfg: Optional[Union[dict, List[dict]]] = None,
+                 **unknown) -> None:
+        check_known(unknown, argument_names(type(self)),
+                    f'{type(self).__name__} has no argument')
         super().__init__(init_cfg=init_cfg)
         settings = resolve_arch(arch)
         layers, embed_dims = settings['layers'], settings['embed_dims']
@@ -398,8 +426,7 @@ class PoolFormer(BaseModule):
         if len(token_mixers) != NUM_STAGES:
             raise ValueError(f'token_mixers needs one entry per stage '
                              f'({NUM_STAGES}), got {list(token_mixers)}.')
-        return [dict(type='pooling', pool_size=pool_size)
-                if m == 'pooling' else m for m in token_mixers]
+        return [_with_pool_size(m, pool_size) for m in token_mixers]
 
     def stage_blocks(self, stage: int) -> nn.Sequential:
         """The blocks of a stage (0-3)."""
@@ -441,7 +468,7 @@ class PoolFormer(BaseModule):
         other ``init_cfg`` entries, then load each ``Pretrained`` one
         (``checkpoint``, optional ``prefix`` and ``map_location``) through
         our format-aware loader."""
-        from mmpoolformer.weight_files import load_pretrained
+        from mmpoolformer.checkpoints.weight_files import load_pretrained
 
         cfgs = self.init_cfg or []
         cfgs = [cfgs] if isinstance(cfgs, dict) else list(cfgs)
@@ -527,6 +554,11 @@ class PoolFormer(BaseModule):
         return feats if self.fork_feat else self.forward_head(feats)
 
 
+# What a legacy builder sets itself, and takes besides PoolFormer's
+# arguments.
+LEGACY_FIXED, LEGACY_EXTRA = ('arch', 'fork_feat'), ('style', )
+
+
 def _legacy_factory(arch: str):
     """Builder for the original dense configs' ``poolformer_<arch>_feat``.
 
@@ -538,6 +570,10 @@ def _legacy_factory(arch: str):
               **kwargs) -> PoolFormer:
         if style not in (None, 'pytorch'):
             print_log(f'PoolFormer ignores style={style!r}', level=30)
+        fixed = {k: v for k, v in kwargs.items() if k in LEGACY_FIXED}
+        check_known(fixed, (), f'{build.__name__} has no argument',
+                    f"{build.__name__} sets it; use type='PoolFormer' to "
+                    'choose it.')
         if fork_last3 is None:
             fork_last3 = _fork_last3_from_env(build.__name__)
         return PoolFormer(arch=arch, fork_feat=True, fork_last3=fork_last3,

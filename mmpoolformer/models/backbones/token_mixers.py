@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..builder import TOKEN_MIXERS
+from ...registry import TOKEN_MIXERS
 
 
 @TOKEN_MIXERS.register_module('pooling')

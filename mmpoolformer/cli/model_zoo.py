@@ -1,17 +1,13 @@
 """The model zoo: ``model-index.yml`` and the metafiles it imports name,
 for each config, its collection, size, weights and the paper's metrics.
 
-:class:`PaperMetricsHook` (in the model-zoo configs' ``custom_hooks``)
-logs, after a test on one of those configs, the measured metrics beside
-the paper's, whichever tool ran the test (ours, mmdet's or mmseg's, or
-``mim test``).
+:class:`~mmpoolformer.hooks.PaperMetricsHook` logs, after a test, the
+measured metrics beside the paper's with :func:`compare_with_paper`.
 """
 import os.path as osp
 from typing import Dict, Optional
 
 import yaml
-from mmengine.hooks import Hook
-from mmengine.registry import HOOKS
 
 # A metafile metric: the key of the evaluator's result that measures it and
 # the factor to the metafile's unit (mmdet's COCO AP is 0-1, the papers' %).
@@ -82,23 +78,3 @@ def compare_with_paper(model: dict, metrics: Dict[str, float]) -> str:
         return f'{model["Name"]}: the paper gives no figure to compare with.'
     datasets = ', '.join(sorted({r['Dataset'] for r in model['Results']}))
     return f'{model["Name"]} on {datasets}: ' + ', '.join(parts)
-
-
-@HOOKS.register_module()
-class PaperMetricsHook(Hook):
-    """After testing a model-zoo config, log the measured metrics beside
-    the paper's (from the config's metafile entry); silent for any other
-    config, e.g. one that inherits a model-zoo config."""
-
-    priority = 'VERY_LOW'
-
-    def after_test_epoch(self, runner,
-                         metrics: Optional[Dict[str, float]] = None) -> None:
-        try:
-            model = find_model(runner.cfg.filename or '')
-        except FileNotFoundError as err:
-            runner.logger.warning(f'No comparison with the paper: {err}')
-            return
-        if model is not None:
-            runner.logger.info('Model zoo: '
-                               + compare_with_paper(model, metrics or {}))

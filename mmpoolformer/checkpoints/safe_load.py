@@ -5,8 +5,8 @@ numpy arrays, with references to ``HistoryBuffer``'s statistics methods,
 pickled as ``getattr(HistoryBuffer, 'mean')``) and numpy scalars in their
 meta. Instead of switching the protection off, we allow exactly those types,
 ``getattr`` only for those methods, and load local files through
-:func:`mmpoolformer.weight_files.load_file`, which refuses anything else with
-the reason and never runs the file's code.
+:func:`~.weight_files.load_file`, which refuses anything else with the
+reason and never runs the file's code.
 
 ``import mmpoolformer`` calls :func:`allow_checkpoint_types`, so loaders
 that call ``torch.load`` with its ``weights_only=True`` default (mmengine's
@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from mmengine.runner import CheckpointLoader
 
-from ..weight_files import load_file
-from .private_apis import numpy_pickle_globals
+from ..private_apis import numpy_pickle_globals
+from .weight_files import load_file
 
 
 def _history_buffer_method(owner: type, name: str) -> Callable:
@@ -76,8 +76,8 @@ def use_safe_checkpoint_loading() -> None:
     """What the tools call before building the Runner: allow mmengine's
     checkpoint types and load local checkpoints through
     :func:`load_local_checkpoint`, http(s) ones through
-    :func:`~mmpoolformer.weight_files.load_file` (both name the file and
-    what is wrong with it)."""
+    :func:`~.weight_files.load_file` (both name the file and what is wrong
+    with it)."""
     allow_checkpoint_types()
     CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint,
                                      force=True)

@@ -10,11 +10,11 @@ from typing import Dict, List, Optional
 from mmengine.runner.checkpoint import find_latest_checkpoint
 from torch import nn
 
-from ..weight_files import CheckpointError, shape_mismatches
+from .weight_files import CheckpointError, shape_mismatches
 
 PARTIAL_LOAD_HINT = (
     'To load only the keys that fit, ask for it: --allow-partial-load '
-    "(tools/train.py, tools/test.py) or dict(type='RunGuardHook', "
+    "(tools/train.py, tools/test.py) or dict(type='CheckpointFitHook', "
     'allow_partial_load=True) in custom_hooks.')
 SHOWN_KEYS = 8
 

@@ -1,18 +1,28 @@
 """What ``tools/train.py`` and ``tools/test.py`` share: their common
-options and the config set-up before mmengine's Runner is built."""
+options, the config set-up before mmengine's Runner is built (config
+checks, our hooks added where the config lacks them, the work dir's lock
+taken before the Runner writes anything) and the Runner itself
+(:class:`~mmpoolformer.config_checks.CheckedRunner` unless the config names
+another)."""
 import argparse
 import os
 import os.path as osp
 from typing import Iterable
 
+import torch.distributed as dist
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from ..checkpoints import use_safe_checkpoint_loading
+from ..config_checks import CheckedRunner, check_data_roots, check_wiring
+from ..hooks import held_lock
+from ..libraries import load_config
 from .distributed import setup_cpu_distributed
-from .preflight import check_data_roots, check_wiring, load_config
-from .run_guard import RunGuardHook
-from .safe_load import use_safe_checkpoint_loading
+
+# The hooks every run of our tools has (one job each; see
+# mmpoolformer/hooks/), added to a config's custom_hooks when missing.
+RUN_HOOKS = ('CheckpointFitHook', 'WorkDirLockHook', 'RandomStatesHook')
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -51,38 +61,36 @@ def add_resume_args(parser: argparse.ArgumentParser) -> None:
 
 def apply_resume_args(cfg: Config, args: argparse.Namespace) -> None:
     """Set the config's ``resume``/``load_from`` from ``--resume``, and the
-    run guard's ``allow_fresh_start`` when ``--allow-fresh-start``."""
-    _allow_in_guard(cfg, 'allow_fresh_start', args.allow_fresh_start)
+    checkpoint-fit hook's ``allow_fresh_start`` when
+    ``--allow-fresh-start``."""
+    _allow_in_fit_hook(cfg, 'allow_fresh_start', args.allow_fresh_start)
     if args.resume is not None:
         cfg.resume = True
         cfg.load_from = None if args.resume == 'auto' else args.resume
 
 
-def guard_hook(cfg: Config) -> dict:
-    """The config's :class:`~mmpoolformer.engine.RunGuardHook` entry of
-    ``custom_hooks``, added when missing."""
+def add_run_hooks(cfg: Config) -> None:
+    """Add the :data:`RUN_HOOKS` the config's ``custom_hooks`` lack."""
     hooks = cfg.setdefault('custom_hooks', [])
-    for hook in hooks:
-        if isinstance(hook, dict) and hook.get('type') in (
-                'RunGuardHook', RunGuardHook):
-            return hook
-    hooks.append(dict(type='RunGuardHook'))
-    return hooks[-1]
+    listed = {hook.get('type') for hook in hooks if isinstance(hook, dict)}
+    hooks += [dict(type=name) for name in RUN_HOOKS if name not in listed]
 
 
-def _allow_in_guard(cfg: Config, key: str, flag: bool) -> None:
-    """Set the run guard's ``key`` when its flag was given; a config
-    that already sets it keeps it."""
-    guard = guard_hook(cfg)
-    guard[key] = flag or guard.get(key, False)
+def _allow_in_fit_hook(cfg: Config, key: str, flag: bool) -> None:
+    """Set the checkpoint-fit hook's ``key`` when its flag was given; a
+    config that already sets it keeps it."""
+    add_run_hooks(cfg)
+    fit = next(hook for hook in cfg.custom_hooks if isinstance(hook, dict)
+               and hook.get('type') == 'CheckpointFitHook')
+    fit[key] = flag or fit.get(key, False)
 
 
 def setup_config(args: argparse.Namespace,
                  dataloaders: Iterable[str]) -> Config:
     """Load ``args.config`` with its library, apply the common options,
-    check the model's wiring and the datasets ``dataloaders`` read, guard
-    the run (:class:`~mmpoolformer.engine.RunGuardHook`), make checkpoints
-    load safely and, without CUDA, start distributed runs on gloo."""
+    check the model's wiring and the datasets ``dataloaders`` read, add
+    the run hooks, make checkpoints load safely and, without CUDA, start
+    distributed runs on gloo."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
@@ -93,14 +101,22 @@ def setup_config(args: argparse.Namespace,
                                 osp.splitext(osp.basename(args.config))[0])
     check_wiring(cfg)
     check_data_roots(cfg, dataloaders)
-    _allow_in_guard(cfg, 'allow_partial_load', args.allow_partial_load)
+    _allow_in_fit_hook(cfg, 'allow_partial_load', args.allow_partial_load)
     use_safe_checkpoint_loading()
     setup_cpu_distributed(cfg)
     return cfg
 
 
-def build_runner(cfg: Config) -> Runner:
-    """mmengine's Runner, or the config's own ``runner_type``."""
+def build_runner(cfg: Config, training: bool = False) -> Runner:
+    """The config's ``runner_type``, else
+    :class:`~mmpoolformer.config_checks.CheckedRunner`. For ``training``,
+    the process that will be rank 0 takes the work dir's lock first, so a
+    refused second run writes nothing there (a launcher that starts the
+    process group inside the Runner leaves it to ``WorkDirLockHook``)."""
+    single = cfg.get('launcher', 'none') == 'none'
+    if training and (single or dist.is_initialized()
+                     and dist.get_rank() == 0):
+        held_lock(cfg.work_dir)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+    return CheckedRunner.from_cfg(cfg)

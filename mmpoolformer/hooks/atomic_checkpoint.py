@@ -1,114 +1,30 @@
-"""Checkpoints that are never left half-written.
+""":class:`AtomicCheckpointHook`: mmengine's CheckpointHook writing through
+the ``atomic_local`` backend (:mod:`mmpoolformer.checkpoints.atomic_write`),
+with its steps ordered so that ``last_checkpoint`` (what ``--resume``
+follows) names a complete file at every instant: new checkpoint, then the
+pointer, then removal of outdated checkpoints (mmengine removes them
+first).
 
-:class:`AtomicLocalBackend` writes to a temporary file in the same folder,
-flushes it to disk and renames it over the target, so a crash leaves either
-the previous file or the complete new one. :class:`AtomicCheckpointHook`
-is mmengine's CheckpointHook using that backend, and it also orders its
-steps so that ``last_checkpoint`` (what ``--resume`` follows) names a
-complete file at every instant: new checkpoint, then the pointer, then
-removal of outdated checkpoints (mmengine removes them first).
+Before each save it calls the hook event ``before_save_on_every_rank`` on
+every process (mmengine's ``before_save_checkpoint`` runs on rank 0 alone),
+so :class:`~mmpoolformer.hooks.RandomStatesHook` gathers every rank's
+random states only when a checkpoint is saved.
 """
-import glob
-import os
 import os.path as osp
-import re
-import tempfile
 import warnings
-from pathlib import Path
-from typing import List, Optional, Union
+from typing import List, Optional
 
 from mmengine.dist import is_main_process
-from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook
 from mmengine.registry import HOOKS
 
-from .private_apis import checkpoint_hook_saves_by_step
+from ..checkpoints.atomic_write import atomic_write, remove_partial_files
+from ..private_apis import checkpoint_hook_saves_by_step
 
-TMP_SUFFIX = '.tmp'
-
-
-def atomic_write(filepath: Union[str, Path], data: bytes) -> None:
-    """Write ``data`` to ``filepath`` so that readers (and a later run after
-    a crash) see either the old file or the complete new one."""
-    folder = osp.dirname(osp.abspath(filepath))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f'.{osp.basename(filepath)}.{os.getpid()}.',
-        suffix=TMP_SUFFIX)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            os.fchmod(f.fileno(), _new_file_mode())
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filepath)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
-    _fsync_dir(folder)
+EVERY_RANK_EVENT = 'before_save_on_every_rank'
 
 
-def _new_file_mode() -> int:
-    """The mode ``open()`` would give a new file (``mkstemp`` uses 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _fsync_dir(folder: str) -> None:
-    """Persist a rename in ``folder`` (no-op where directories can't be
-    opened, e.g. Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _writer_alive(partial_file: str) -> bool:
-    """Whether the process that writes ``partial_file`` (its pid is in the
-    name :func:`atomic_write` gives it) is alive and is not this one."""
-    found = re.search(r'\.(\d+)\.\w+' + re.escape(TMP_SUFFIX) + '$',
-                      partial_file)
-    if found is None or int(found.group(1)) == os.getpid():
-        return False
-    try:
-        os.kill(int(found.group(1)), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
-
-
-def remove_partial_files(folder: str) -> List[str]:
-    """Delete temporary files that a killed :func:`atomic_write` left in
-    ``folder``; return their paths. Files a live process is still writing
-    are left alone."""
-    leftovers = [path for path in
-                 glob.glob(osp.join(folder, f'.*{TMP_SUFFIX}'))
-                 if not _writer_alive(path)]
-    for path in leftovers:
-        os.remove(path)
-    return leftovers
-
-
-@register_backend('atomic_local', force=True)
-class AtomicLocalBackend(LocalBackend):
-    """mmengine's local file backend with atomic writes."""
-
-    def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
-        atomic_write(filepath, obj)
-
-    def put_text(self, obj: str, filepath: Union[str, Path],
-                 encoding: str = 'utf-8') -> None:
-        atomic_write(filepath, obj.encode(encoding))
-
-
-@HOOKS.register_module(force=True)
+@HOOKS.register_module()
 class AtomicCheckpointHook(CheckpointHook):
     """``CheckpointHook`` that never leaves ``last_checkpoint`` naming a
     truncated or deleted file, whenever the process is killed.
@@ -140,6 +56,7 @@ class AtomicCheckpointHook(CheckpointHook):
 
     def _save_checkpoint_with_step(self, runner, step: int,
                                    meta: dict) -> None:
+        runner.call_hook(EVERY_RANK_EVENT)
         outdated = self._update_kept_steps(runner, step)
         ckpt_filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir,

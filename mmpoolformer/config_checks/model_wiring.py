@@ -4,28 +4,24 @@ levels the neck reads.
 
 They read configs only, so a mistake is named before anything is built
 (and the first forward never meets it). Nothing here imports mmdet or
-mmseg: whoever builds the model passes ``resolve``, which maps a config's
-``type`` to what its registry would build.
+mmseg: whoever checks passes ``resolve``, which maps a config's ``type``
+to what its registry would build.
 """
-import difflib
 import inspect
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
-from .backbones.poolformer import (ARCH_SETTINGS, LEGACY_BUILDERS, PoolFormer,
-                                   check_out_indices, fork_last3_from_env,
-                                   resolve_arch)
+from ..libraries import adapter_of
+from ..models.backbones.arguments import WiringError, check_known
+from ..models.backbones.poolformer import (ARCH_SETTINGS, LEGACY_BUILDERS,
+                                           LEGACY_EXTRA, LEGACY_FIXED,
+                                           PoolFormer, argument_names,
+                                           check_out_indices,
+                                           fork_last3_from_env, resolve_arch)
 
 Resolve = Callable[[Any], Any]
 # The arch each of the original configs' ``poolformer_<arch>_feat`` builds.
 LEGACY_ARCHS = {LEGACY_BUILDERS[f'poolformer_{arch}_feat']: arch
                 for arch in ARCH_SETTINGS}
-# What a legacy builder takes besides PoolFormer's arguments, and what it
-# sets itself.
-LEGACY_EXTRA, LEGACY_FIXED = {'style'}, {'arch', 'fork_feat'}
-
-
-class WiringError(ValueError):
-    """A model config whose parts do not fit together."""
 
 
 def is_poolformer(builder: Any) -> bool:
@@ -35,9 +31,9 @@ def is_poolformer(builder: Any) -> bool:
 
 def _arguments(builder: Any) -> List[str]:
     """The keyword arguments a backbone config may give ``builder``."""
-    names = set(inspect.signature(PoolFormer.__init__).parameters) - {'self'}
+    names = set(argument_names(PoolFormer))
     if builder in LEGACY_ARCHS:
-        names = names - LEGACY_FIXED | LEGACY_EXTRA
+        names = names - set(LEGACY_FIXED) | set(LEGACY_EXTRA)
     return sorted(names)
 
 
@@ -45,21 +41,14 @@ def check_backbone_arguments(cfg: dict, builder: Any = PoolFormer,
                              where: str = 'model.backbone') -> None:
     """Raise :class:`WiringError` for a key of ``cfg`` that ``builder``
     does not take, suggesting the closest valid names."""
-    valid = _arguments(builder)
     name = getattr(builder, '__name__', 'PoolFormer')
-    for key in cfg:
-        if key in ('type', '_scope_') or key in valid:
-            continue
-        close = difflib.get_close_matches(key, valid, n=3)
-        if builder in LEGACY_ARCHS and key in LEGACY_FIXED:
-            hint = f"{name} sets it; use type='PoolFormer' to choose it."
-        elif close:
-            hint = f'did you mean {" or ".join(map(repr, close))}?'
-        else:
-            hint = 'remove it.'
-        raise WiringError(
-            f'{where}: {name} has no argument {key!r}; {hint} Valid '
-            f'arguments: {", ".join(valid)}.')
+    given = {k: v for k, v in cfg.items() if k not in ('type', '_scope_')}
+    if builder in LEGACY_ARCHS:
+        check_known({k: v for k, v in given.items() if k in LEGACY_FIXED},
+                    (), f'{where}: {name} has no argument',
+                    f"{name} sets it; use type='PoolFormer' to choose it.")
+    check_known(given, _arguments(builder),
+                f'{where}: {name} has no argument')
 
 
 def backbone_settings(cfg: dict, builder: Any = PoolFormer) -> dict:
@@ -92,13 +81,17 @@ def _reader(model: dict) -> Optional[Tuple[str, dict]]:
     return None
 
 
-def _levels_read(reader: dict, num_levels: int) -> List[int]:
-    """Which backbone maps ``reader`` uses: its ``in_index``, or
-    ``start_level`` up to ``end_level`` (an FPN; default all)."""
+def _levels_read(reader: dict, builder: Any, num_levels: int) -> List[int]:
+    """Which backbone maps ``reader`` (built by ``builder``) uses: its
+    ``in_index``, or ``start_level`` up to ``end_level`` (an FPN; default
+    all; mmdet's FPN reads ``end_level`` itself, mmseg's stops before)."""
     if 'in_index' in reader:
         return [i % num_levels for i in _as_list(reader['in_index'])]
     end = reader.get('end_level', -1)
-    end = num_levels if end == -1 else end
+    if end == -1:
+        end = num_levels
+    elif adapter_of(builder).fpn_end_level_inclusive:
+        end += 1
     return list(range(reader.get('start_level', 0), end))
 
 
@@ -120,7 +113,8 @@ def _check_widths(where: str, reader: dict, out_channels: List[int],
 
 
 def _check_fork_last3(where: str, reader: dict, backbone_cfg: dict,
-                      builder: Any, out_indices: Tuple[int, ...]) -> None:
+                      builder: Any, out_indices: Tuple[int, ...],
+                      resolve: Resolve) -> None:
     """For a backbone that forks the maps of ``out_indices`` (normalised)."""
     if 0 not in out_indices:
         return
@@ -135,7 +129,9 @@ def _check_fork_last3(where: str, reader: dict, backbone_cfg: dict,
         fix = 'set model.backbone.fork_last3=False'
     else:
         return
-    if 0 in _levels_read(reader, len(out_indices)):
+    levels = _levels_read(reader, resolve(reader.get('type')),
+                          len(out_indices))
+    if 0 in levels:
         reads = f'in_index={reader["in_index"]}' if 'in_index' in reader \
             else f'start_level={reader.get("start_level", 0)}'
         raise WiringError(
@@ -175,16 +171,5 @@ def check_model(model: dict, resolve: Resolve) -> None:
         name += f' with out_indices={settings["out_indices"]}'
     _check_widths(where, reader_cfg, out_channels, name)
     if settings['fork_feat']:
-        _check_fork_last3(where, reader_cfg, backbone, builder, out_indices)
-
-
-def check_build(cfg: Dict[str, Any], resolve: Resolve) -> None:
-    """The check for a config a MODELS registry is about to build: a
-    PoolFormer config's own arguments, or a whole model's wiring."""
-    if not isinstance(cfg, dict):
-        return
-    builder = resolve(cfg.get('type'))
-    if is_poolformer(builder):
-        check_backbone_arguments(cfg, builder, where='backbone config')
-    else:
-        check_model(cfg, resolve)
+        _check_fork_last3(where, reader_cfg, backbone, builder, out_indices,
+                          resolve)

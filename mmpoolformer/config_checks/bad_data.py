@@ -3,15 +3,20 @@ samples is loaded becomes a :class:`DatasetError` that names the files
 (annotation file, image, label map) and the transform that failed, and
 segmentation label maps are checked against the dataset's classes.
 
-One mechanism for every dataset: :func:`build_naming_errors` wraps a
-DATASETS registry's build function, so it holds for mmengine's Runner,
-mmdet's and mmseg's tools alike (installed by :mod:`mmpoolformer.registry`).
+:func:`build_dataset` builds a dataset config that way and
+:func:`name_sample_errors` gives a built dataset (inside the wrappers
+Concat, Repeat, ClassBalanced and MultiImageMix) pipelines that name their
+errors; :class:`~.checked_runner.CheckedRunner` does both for every
+dataloader it builds.
 """
 import os.path as osp
-from typing import Any, Callable, Optional
+from typing import Any, Iterator, Optional
 
 import numpy as np
 from mmengine.dataset import Compose
+from mmengine.registry import DATASETS
+
+from .data_roots import leaf_datasets
 
 
 class DatasetError(ValueError):
@@ -114,48 +119,68 @@ class NamedErrorsCompose(Compose):
         return data
 
 
+def _leaves(dataset: Any) -> Iterator[Any]:
+    """The datasets inside dataset wrappers (``datasets`` of Concat,
+    ``dataset`` of Repeat, ClassBalanced, MultiImageMix)."""
+    children = getattr(dataset, 'datasets', None)
+    if isinstance(children, (list, tuple)):
+        for child in children:
+            yield from _leaves(child)
+    elif getattr(dataset, 'dataset', None) is not None:
+        yield from _leaves(dataset.dataset)
+    else:
+        yield dataset
+
+
 def name_sample_errors(dataset: Any) -> Any:
-    """Give ``dataset`` (if it has a plain pipeline) a
-    :class:`NamedErrorsCompose`; return it."""
-    pipeline = getattr(dataset, 'pipeline', None)
-    if type(pipeline) is Compose:
-        dataset.pipeline = NamedErrorsCompose(
-            pipeline, label_range(dataset), type(dataset).__name__)
+    """Give each dataset inside ``dataset`` that has a plain pipeline a
+    :class:`NamedErrorsCompose` (idempotent); return ``dataset``. A
+    MultiImageMixDataset's own mixing transforms are not covered: it calls
+    them one by one, not through a pipeline of its inner dataset."""
+    for leaf in _leaves(dataset):
+        pipeline = getattr(leaf, 'pipeline', None)
+        if type(pipeline) is Compose:
+            leaf.pipeline = NamedErrorsCompose(
+                pipeline, label_range(leaf), type(leaf).__name__)
     return dataset
 
 
 def _describe_dataset(cfg: dict) -> str:
-    """The dataset type and the files a dataset config reads."""
-    root = cfg.get('data_root') or ''
-    parts = []
-    ann_file = cfg.get('ann_file')
-    if ann_file:
-        path = ann_file if osp.isabs(ann_file) or '://' in ann_file \
-            else osp.join(root, ann_file)
-        parts.append(f'ann_file={describe_file(path)}')
-    if root:
-        parts.append(f'data_root={root}')
-    files = f' ({", ".join(parts)})' if parts else ''
-    return f'{cfg.get("type")}{files}'
+    """The dataset type and the files a dataset config reads (the
+    datasets inside a wrapper's)."""
+    leaves = [leaf for _, leaf in leaf_datasets(cfg, '')]
+    described = []
+    for leaf in leaves:
+        root = leaf.get('data_root') or ''
+        parts = []
+        ann_file = leaf.get('ann_file')
+        if ann_file:
+            path = ann_file if osp.isabs(ann_file) or '://' in ann_file \
+                else osp.join(root, ann_file)
+            parts.append(f'ann_file={describe_file(path)}')
+        if root:
+            parts.append(f'data_root={root}')
+        files = f' ({", ".join(parts)})' if parts else ''
+        described.append(f'{leaf.get("type")}{files}')
+    inside = ' and '.join(described)
+    if len(leaves) == 1 and leaves[0] is cfg:
+        return inside
+    return f'{cfg.get("type")} of {inside}'
 
 
-def build_naming_errors(build_func: Callable) -> Callable:
-    """Wrap a DATASETS registry's ``build_func``: an error while the
-    dataset is built (an annotation file that cannot be parsed, a category
-    the classes lack) names its files; a built dataset names its bad
-    samples (:func:`name_sample_errors`)."""
-
-    def build(cfg, *args, **kwargs):
-        try:
-            dataset = build_func(cfg, *args, **kwargs)
-        except DatasetError:
-            raise
-        except Exception as err:
-            if not isinstance(cfg, dict):
-                raise
-            raise DatasetError(
-                f'Building {_describe_dataset(cfg)} failed: '
-                f'{_error(err)}') from err
-        return name_sample_errors(dataset)
-
-    return build
+def build_dataset(cfg: dict) -> Any:
+    """Build (and fully initialise) a dataset config through the current
+    scope's DATASETS registry, as mmengine's Runner does; an error on the
+    way (an annotation file that cannot be parsed, a category the classes
+    lack) names its files. The built dataset names its bad samples
+    (:func:`name_sample_errors`)."""
+    try:
+        dataset = DATASETS.build(cfg)
+        if hasattr(dataset, 'full_init'):
+            dataset.full_init()
+    except DatasetError:
+        raise
+    except Exception as err:
+        raise DatasetError(f'Building {_describe_dataset(cfg)} failed: '
+                           f'{_error(err)}') from err
+    return name_sample_errors(dataset)

@@ -1,0 +1,14 @@
+# What every mmpoolformer config adds to the library's bases: the plugin's
+# import (registers PoolFormer, our hooks and CheckedRunner), the runner that
+# checks the model's wiring and names bad data, and the run-time hooks, one
+# job each (README, "When the data or the wiring is wrong" and
+# "Reliability"). A config of your own gets the same by inheriting this file
+# beside its library's bases.
+custom_imports = dict(imports=['mmpoolformer'], allow_failed_imports=False)
+runner_type = 'CheckedRunner'
+custom_hooks = [
+    dict(type='CheckpointFitHook'),  # what is loaded fits the model
+    dict(type='WorkDirLockHook'),  # one training run per work dir
+    dict(type='RandomStatesHook'),  # exact resume
+    dict(type='PaperMetricsHook'),  # after a test: metrics beside the paper's
+]

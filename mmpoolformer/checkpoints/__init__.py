@@ -1,0 +1,17 @@
+"""Checkpoints: reading weight files safely, mapping every released layout
+to ours, fitting a file to a model, and writing files atomically."""
+from .atomic_write import (AtomicLocalBackend, atomic_write,
+                           remove_partial_files)
+from .fit import (check_training_checkpoint, describe_misfit, misfits,
+                  resume_source)
+from .safe_load import (allow_checkpoint_types, checkpoint_types,
+                        load_local_checkpoint, use_safe_checkpoint_loading)
+from .weight_files import CheckpointError, convert, detect_format, load_file
+
+__all__ = [
+    'AtomicLocalBackend', 'CheckpointError', 'allow_checkpoint_types',
+    'atomic_write', 'check_training_checkpoint', 'checkpoint_types',
+    'convert', 'describe_misfit', 'detect_format', 'load_file',
+    'load_local_checkpoint', 'misfits', 'remove_partial_files',
+    'resume_source', 'use_safe_checkpoint_loading'
+]

@@ -1,0 +1,3 @@
+"""The tools' shared command-line code: common flags and run set-up
+(:mod:`.run_setup`), CPU distributed runs, the display check of ``--show``,
+image listing and the model zoo's figures."""
