@@ -1,8 +1,9 @@
-"""Run an exported graph in ONNX Runtime on images, with the libraries' own
-pre- and post-processing, and draw the predictions.
+"""Run an exported graph in ONNX Runtime or OpenVINO on images, with the
+libraries' own pre- and post-processing, and draw the predictions.
 
     python tools/deployment/onnx_inference.py CONFIG FILE.onnx INPUTS...
-        [--out-dir D] [--score-thr S] [--threads N]
+        [--out-dir D] [--score-thr S] [--backend {onnxruntime,openvino}]
+        [--precision {auto,f32,bf16}] [--threads N]
 
 INPUTS are image files or folders of them. Each prediction is drawn into
 ``D/<image name>`` by mmdet's / mmseg's visualizer, as tools/image_demo.py
@@ -16,6 +17,7 @@ import sys
 from typing import List
 
 from mmpoolformer.deployment import OnnxPredictor
+from mmpoolformer.deployment.runtimes import add_runtime_args
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 
@@ -30,7 +32,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='where the drawn predictions go')
     parser.add_argument('--score-thr', type=float, default=0.3,
                         help='boxes drawn from this score on (detection)')
-    parser.add_argument('--threads', type=int, help='ONNX Runtime threads')
+    add_runtime_args(parser)
     return parser.parse_args(argv)
 
 
@@ -58,7 +60,9 @@ def main(argv=None) -> int:
         print(f'error: {args.onnx!r} does not exist; write it with '
               'tools/deployment/pytorch2onnx.py', file=sys.stderr)
         return 2
-    predictor = OnnxPredictor(args.config, args.onnx, args.threads)
+    predictor = OnnxPredictor(args.config, args.onnx, args.threads,
+                              args.backend, args.precision)
+    print(f'running {args.onnx} in {predictor.runtime.description}')
     os.makedirs(args.out_dir, exist_ok=True)
     for path in image_files(args.inputs):
         prediction = predictor(path)
