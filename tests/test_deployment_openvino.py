@@ -187,3 +187,14 @@ def test_deployed_detector_dumps_what_tools_test_dumps(tiny, tmp_path):
         torch.testing.assert_close(a['scores'], e['scores'], rtol=0,
                                    atol=1e-4)
         assert torch.equal(a['labels'], e['labels'])
+
+
+def test_tools_refuse_a_precision_the_backend_lacks(tiny, capsys):
+    config, _, graph = tiny['fpn']
+    for tool, args in (('deployment/onnx_inference.py', [tiny['chelsea']]),
+                       ('deployment/test.py', [])):
+        with pytest.raises(SystemExit) as exit_:
+            load_tool(tool).main([config, graph, *args, '--precision',
+                                  'bf16'])
+        assert exit_.value.code == 2
+        assert '--backend openvino for bf16' in capsys.readouterr().err

@@ -3,7 +3,7 @@ precision each runs it at: ``build_runtime(path, 'openvino', 'auto')``."""
 import argparse
 from typing import Optional, Tuple
 
-from ..precision import bf16_support, require_cpu_bf16
+from ..precision import Bf16UnavailableError, bf16_support, require_cpu_bf16
 from .graph_model import GraphModel
 
 BACKENDS = ('onnxruntime', 'openvino')
@@ -64,3 +64,13 @@ def add_runtime_args(parser: argparse.ArgumentParser) -> None:
         "else f32; ONNX Runtime's f32 (default: auto)")
     parser.add_argument('--threads', type=int,
                         help='threads of the runtime (default: its own)')
+
+
+def check_runtime_args(parser: argparse.ArgumentParser,
+                       args: argparse.Namespace) -> None:
+    """Exit with ``parser``'s usage error when ``--backend`` cannot run
+    ``--precision`` here."""
+    try:
+        choose_precision(args.backend, args.precision)
+    except (ValueError, Bf16UnavailableError) as err:
+        parser.error(str(err))

@@ -17,7 +17,8 @@ import sys
 from typing import List
 
 from mmpoolformer.deployment import OnnxPredictor
-from mmpoolformer.deployment.runtimes import add_runtime_args
+from mmpoolformer.deployment.runtimes import (add_runtime_args,
+                                              check_runtime_args)
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 
@@ -33,7 +34,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--score-thr', type=float, default=0.3,
                         help='boxes drawn from this score on (detection)')
     add_runtime_args(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    check_runtime_args(parser, args)
+    return args
 
 
 def image_files(inputs: List[str]) -> List[str]:

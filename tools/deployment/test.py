@@ -16,7 +16,8 @@ import os.path as osp
 import sys
 
 from mmpoolformer.deployment import deployed_model_config
-from mmpoolformer.deployment.runtimes import add_runtime_args
+from mmpoolformer.deployment.runtimes import (add_runtime_args,
+                                              check_runtime_args)
 from mmpoolformer.engine.cli import add_common_args, build_runner, setup_config
 
 
@@ -28,6 +29,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     add_runtime_args(parser)
     add_common_args(parser)
     args = parser.parse_args(argv)
+    check_runtime_args(parser, args)
     if not osp.isfile(args.model):
         parser.error(f'{args.model!r} does not exist; write it with '
                      'tools/deployment/pytorch2onnx.py --dynamic')
