@@ -89,7 +89,8 @@ if __name__ == '__main__':
             'demo': ['imgviz', 'scikit-image', 'pycocotools', 'matplotlib'],
             'mim': ['openmim'],
             # ONNX export and inference; requirements/deploy.txt pins them.
-            'deploy': ['onnx>=1.23', 'onnxruntime>=1.31', 'onnxscript>=0.7'],
+            'deploy': ['onnx>=1.23', 'onnxruntime>=1.31', 'onnxscript>=0.7',
+                       'openvino>=2026.4'],
         },
         license='Apache-2.0',
     )

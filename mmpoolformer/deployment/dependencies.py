@@ -8,11 +8,11 @@ INSTALL = "pip install -r requirements/deploy.txt (or pip install " \
 
 
 def require(package: str) -> ModuleType:
-    """Import ``package`` (``'onnx'``, ``'onnxruntime'``, ``'onnxscript'``)
+    """Import ``package`` (``'onnx'``, ``'onnxruntime'``, ``'openvino'``, ...)
     or raise an ImportError that says how to install it."""
     try:
         return importlib.import_module(package)
     except ImportError as err:
-        raise ImportError(f'ONNX deployment needs the {package!r} package, '
+        raise ImportError(f'Deployment needs the {package!r} package, '
                           f'which cannot be imported ({err}). Install the '
                           f'deployment packages: {INSTALL}') from err

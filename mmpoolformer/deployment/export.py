@@ -183,13 +183,16 @@ def export_onnx(model: nn.Module, inputs: torch.Tensor, path: str,
 
 
 def largest_difference(model: nn.Module, onnx_path: str,
-                       inputs: torch.Tensor) -> Tuple[float, float]:
-    """``(largest |ONNX Runtime - PyTorch|, largest |PyTorch|)`` over all
-    outputs of ``model`` and its graph on ``inputs``."""
-    from .runtime import OnnxModel
+                       inputs: torch.Tensor, backend: str = 'onnxruntime'
+                       ) -> Tuple[float, float]:
+    """``(largest |runtime - PyTorch|, largest |PyTorch|)`` over all
+    outputs of ``model`` and its graph on ``inputs``, the graph run in
+    ``backend`` in f32."""
+    from .runtimes import build_runtime
     with torch.no_grad():
         expected = TensorOutputs(model.eval())(inputs)
-    return _largest_difference(OnnxModel(onnx_path)(inputs), expected)
+    actual = build_runtime(onnx_path, backend, 'f32')(inputs)
+    return _largest_difference(actual, expected)
 
 
 def check_shapes(shape: Sequence[int], dynamic: bool

@@ -16,7 +16,7 @@ from torch import nn
 
 from ..libraries import adapter_for, load_config
 from .export import is_two_stage, roi_head_path
-from .runtime import OnnxModel
+from .runtimes import build_runtime
 
 
 def test_pipeline(cfg: Config) -> list:
@@ -59,31 +59,37 @@ def postprocess(model: nn.Module, outputs: Dict[str, List[torch.Tensor]],
     return model.add_pred_to_datasample(data_samples, results)
 
 
+def load_roi_head(model: nn.Module, onnx_path: str) -> None:
+    """Load a two-stage detector's RoI head, which runs in PyTorch, from
+    beside its graph (nothing to do for other models)."""
+    if not is_two_stage(model):
+        return
+    path = roi_head_path(onnx_path)
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'{path} is missing: a two-stage detector runs stage two in '
+            'PyTorch with the weights pytorch2onnx.py writes beside the '
+            '.onnx file; export again or copy it next to the graph.')
+    state = torch.load(path, map_location='cpu', weights_only=True)
+    model.roi_head.load_state_dict(state['state_dict'])
+
+
 class OnnxPredictor:
-    """Run ``onnx_path`` (exported from ``config``'s model) on image files.
-    """
+    """Run ``onnx_path`` (exported from ``config``'s model) on image files,
+    in ``backend`` at ``precision`` (see :func:`build_runtime`)."""
 
     def __init__(self, config: str, onnx_path: str,
-                 threads: Optional[int] = None) -> None:
+                 threads: Optional[int] = None, backend: str = 'onnxruntime',
+                 precision: str = 'auto') -> None:
         cfg = load_config(config)
         init_default_scope(cfg.default_scope)
         self.adapter = adapter_for(cfg.default_scope)
-        self.runtime = OnnxModel(onnx_path, threads)
+        self.runtime = build_runtime(onnx_path, backend, precision, threads)
         self.model = MODELS.build(cfg.model).eval()
         self.model.dataset_meta = dataset_meta(cfg)
-        if is_two_stage(self.model):
-            self._load_roi_head(roi_head_path(onnx_path))
+        load_roi_head(self.model, onnx_path)
         self.pipeline = Compose(test_pipeline(cfg))
         self._drawing = None
-
-    def _load_roi_head(self, path: str) -> None:
-        if not osp.isfile(path):
-            raise FileNotFoundError(
-                f'{path} is missing: a two-stage detector runs stage two in '
-                'PyTorch with the weights pytorch2onnx.py writes beside the '
-                '.onnx file; export again or copy it next to the graph.')
-        state = torch.load(path, map_location='cpu', weights_only=True)
-        self.model.roi_head.load_state_dict(state['state_dict'])
 
     @torch.no_grad()
     def __call__(self, image_path: str) -> BaseDataElement:

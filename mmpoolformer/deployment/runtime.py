@@ -1,16 +1,16 @@
 """An exported graph in ONNX Runtime (CPU), called like the PyTorch model's
 tensor mode."""
-from typing import Dict, List, Optional
+from typing import List, Optional
 
-import numpy as np
 import torch
 
 from .dependencies import require
+from .graph_model import GraphModel
 
 
-class OnnxModel:
-    """``OnnxModel(path)(inputs)``: the graph's outputs, in order, for a
-    preprocessed batch (a float32 ``B x 3 x H x W`` tensor)."""
+class OnnxModel(GraphModel):
+    """``OnnxModel(path)(inputs)``: the graph's outputs, in order, run by
+    ONNX Runtime's CPU provider in float32."""
 
     def __init__(self, path: str, threads: Optional[int] = None) -> None:
         ort = require('onnxruntime')
@@ -21,29 +21,11 @@ class OnnxModel:
         self.session = ort.InferenceSession(
             path, options, providers=['CPUExecutionProvider'])
         self.input = self.session.get_inputs()[0]
+        self.input_shape = [size if isinstance(size, int) else None
+                            for size in self.input.shape]
         self.output_names = [o.name for o in self.session.get_outputs()]
+        self.description = f'ONNX Runtime {ort.__version__} (CPU, f32)'
 
-    def _check_shape(self, inputs: torch.Tensor) -> None:
-        for axis, (size, want) in enumerate(zip(inputs.shape,
-                                                self.input.shape)):
-            if isinstance(want, int) and size != want:
-                raise ValueError(
-                    f'{self.path} was exported for inputs of shape '
-                    f'{self.input.shape} but got {tuple(inputs.shape)} '
-                    f'(axis {axis}). Export it with --dynamic, or with '
-                    '--shape set to the size the test pipeline gives.')
-
-    def __call__(self, inputs: torch.Tensor) -> List[torch.Tensor]:
-        self._check_shape(inputs)
-        feed = {self.input.name: inputs.detach().cpu().numpy().astype(
-            np.float32, copy=False)}
+    def run(self, inputs: torch.Tensor) -> List[torch.Tensor]:
+        feed = {self.input.name: inputs.numpy()}
         return [torch.from_numpy(out) for out in self.session.run(None, feed)]
-
-    def grouped(self, outputs: List[torch.Tensor]
-                ) -> Dict[str, List[torch.Tensor]]:
-        """``outputs`` by group (``'seg_logits'``, ``'head0'``, ...), each a
-        list of per-level maps, in the graph's order."""
-        groups: Dict[str, List[torch.Tensor]] = {}
-        for name, tensor in zip(self.output_names, outputs):
-            groups.setdefault(name.rpartition('.')[0], []).append(tensor)
-        return groups

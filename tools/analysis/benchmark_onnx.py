@@ -1,5 +1,6 @@
-"""PyTorch eager (plain and fast_path=True) against ONNX Runtime on the
-CPU, for our deployed models.
+"""PyTorch eager (plain and fast_path=True) against ONNX Runtime and
+OpenVINO (f32, and bf16 where the CPU has AMX or AVX-512 BF16) on the CPU,
+for our deployed models.
 
     .venv/bin/python tools/analysis/benchmark_onnx.py [--cases ade coco]
         [--rounds 5] [--threads 2]
@@ -7,10 +8,12 @@ CPU, for our deployed models.
 Cases: ``ade``, Semantic FPN-S12 at 1x3x512x512, and ``coco``,
 RetinaNet-S12 at 1x3x800x1216: the whole network in tensor mode (what the
 graph computes: backbone, neck and head maps), fp32, random weights with
-the norms' affines and layer scales drawn around 1. All three run in one
+the norms' affines and layer scales drawn around 1. All runners run in one
 process, alternating each round, so load from other processes hits them
-alike; each ratio is the median of the per-round ratios. The load average
-is printed: on a shared machine, read the ratios rather than the times.
+alike; each speed-up is the median of the per-round ratios of the original
+operations' fp32 eager time (``fast_path=False``) to the runner's. The
+load average is printed: on a shared machine, read the ratios rather than
+the times.
 """
 import argparse
 import copy
@@ -23,8 +26,9 @@ from typing import Callable, Dict
 import torch
 from mmengine.registry import MODELS, init_default_scope
 
-from mmpoolformer.deployment import OnnxModel, export_onnx, make_exportable
+from mmpoolformer.deployment import build_runtime, export_onnx, make_exportable
 from mmpoolformer.deployment.export import TensorOutputs
+from mmpoolformer.deployment.runtimes import choose_precision
 from mmpoolformer.libraries import load_config
 from mmpoolformer.testing import REPO, largest_difference, perturb_affines
 
@@ -45,7 +49,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--rounds', type=int, default=5,
                         help='timed rounds per case (after one warm-up)')
     parser.add_argument('--threads', type=int, default=2,
-                        help='threads of torch and of ONNX Runtime')
+                        help='threads of torch and of the runtimes')
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.threads < 1:
@@ -65,18 +69,24 @@ def build_model(config: str, seed: int) -> torch.nn.Module:
 
 def runners(case: dict, seed: int, threads: int, workdir: str
             ) -> Dict[str, Callable[[torch.Tensor], object]]:
-    """The three ways to compute the case's graph, by name."""
+    """The ways to compute the case's graph, by name; the first is the
+    original operations in eager mode."""
     plain = build_model(case['config'], seed)
     make_exportable(plain)
     fast = copy.deepcopy(plain)
     fast.backbone.fast_path = True
     path = os.path.join(workdir, 'model.onnx')
     export_onnx(plain, torch.randn(case['shape']), path)
-    return {
+    runs = {
         'eager': TensorOutputs(plain),
         'eager fast_path': TensorOutputs(fast),
-        'ONNX Runtime': OnnxModel(path, threads),
+        'ONNX Runtime': build_runtime(path, 'onnxruntime', 'f32', threads),
+        'OpenVINO f32': build_runtime(path, 'openvino', 'f32', threads),
     }
+    if choose_precision('openvino')[0] == 'bf16':
+        runs['OpenVINO bf16'] = build_runtime(path, 'openvino', 'bf16',
+                                              threads)
+    return runs
 
 
 def time_once(run: Callable, inputs: torch.Tensor) -> float:
@@ -92,22 +102,26 @@ def bench_case(case: dict, args: argparse.Namespace, workdir: str) -> None:
                          generator=torch.Generator().manual_seed(args.seed))
     with torch.no_grad():
         expected = runs['eager'](inputs)
-    diff, scale = largest_difference(runs['ONNX Runtime'](inputs), expected)
+        differences = {}
+        for name, run in runs.items():
+            if name != 'eager':
+                diff, scale = largest_difference(run(inputs), expected)
+                differences[name] = diff / scale
     for run in runs.values():  # warm-up
         time_once(run, inputs)
     times = {name: [] for name in runs}
     for _ in range(args.rounds):
         for name, run in runs.items():
             times[name].append(time_once(run, inputs))
-    onnx = times['ONNX Runtime']
-    print(f"\n{case['title']} ({args.threads} threads, fp32, "
-          f'{args.rounds} rounds; ONNX Runtime vs eager: largest '
-          f'difference {diff:.2g} of {scale:.3g}; load average '
-          f'{os.getloadavg()[0]:.1f})')
+    print(f"\n{case['title']} ({args.threads} threads, {args.rounds} "
+          f'rounds; load average {os.getloadavg()[0]:.1f})')
     for name, seconds in times.items():
-        ratio = statistics.median(t / o for t, o in zip(seconds, onnx))
+        speedup = statistics.median(
+            e / t for e, t in zip(times['eager'], seconds))
+        difference = (f'   largest difference {differences[name]:.2g} of '
+                      'the largest output' if name in differences else '')
         print(f'  {name:16s} {statistics.median(seconds) * 1e3:8.0f} ms   '
-              f'{ratio:.2f}x the time of ONNX Runtime')
+              f'{speedup:.2f}x the original eager{difference}')
 
 
 def main(argv=None) -> None:

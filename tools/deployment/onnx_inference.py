@@ -1,8 +1,9 @@
-"""Run an exported graph in ONNX Runtime on images, with the libraries' own
-pre- and post-processing, and draw the predictions.
+"""Run an exported graph in ONNX Runtime or OpenVINO on images, with the
+libraries' own pre- and post-processing, and draw the predictions.
 
     python tools/deployment/onnx_inference.py CONFIG FILE.onnx INPUTS...
-        [--out-dir D] [--score-thr S] [--threads N]
+        [--out-dir D] [--score-thr S] [--backend {onnxruntime,openvino}]
+        [--precision {auto,f32,bf16}] [--threads N]
 
 INPUTS are image files or folders of them. Each prediction is drawn into
 ``D/<image name>`` by mmdet's / mmseg's visualizer, as tools/image_demo.py
@@ -15,6 +16,8 @@ import sys
 
 from mmpoolformer.cli.images import list_images
 from mmpoolformer.deployment import OnnxPredictor
+from mmpoolformer.deployment.runtimes import (add_runtime_args,
+                                              check_runtime_args)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -28,8 +31,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='where the drawn predictions go')
     parser.add_argument('--score-thr', type=float, default=0.3,
                         help='boxes drawn from this score on (detection)')
-    parser.add_argument('--threads', type=int, help='ONNX Runtime threads')
-    return parser.parse_args(argv)
+    add_runtime_args(parser)
+    args = parser.parse_args(argv)
+    check_runtime_args(parser, args)
+    return args
 
 
 def main(argv=None) -> int:
@@ -38,7 +43,9 @@ def main(argv=None) -> int:
         print(f'error: {args.onnx!r} does not exist; write it with '
               'tools/deployment/pytorch2onnx.py', file=sys.stderr)
         return 2
-    predictor = OnnxPredictor(args.config, args.onnx, args.threads)
+    predictor = OnnxPredictor(args.config, args.onnx, args.threads,
+                              args.backend, args.precision)
+    print(f'running {args.onnx} in {predictor.runtime.description}')
     os.makedirs(args.out_dir, exist_ok=True)
     for path in list_images(args.inputs):
         prediction = predictor(path)

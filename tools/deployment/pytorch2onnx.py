@@ -1,13 +1,14 @@
 """Export a detector or segmentor config with its checkpoint to ONNX, then
-check the graph in ONNX Runtime against PyTorch.
+check the graph in ONNX Runtime (or OpenVINO) against PyTorch.
 
     python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT --out FILE.onnx
         [--shape H W] [--dynamic] [--opset N] [--dynamo]
+        [--backend {onnxruntime,openvino}]
 
 The graph's input is the data preprocessor's batch (normalised float32
 B x 3 x H x W); its outputs are ``model(inputs, mode='tensor')`` flattened
-(see ``mmpoolformer/deployment/export.py``). Exits 1 when ONNX Runtime's
-outputs differ from PyTorch's by more than 1e-3 of the largest output.
+(see ``mmpoolformer/deployment/export.py``). Exits 1 when the runtime's
+f32 outputs differ from PyTorch's by more than 1e-3 of the largest output.
 """
 import argparse
 import os
@@ -16,7 +17,7 @@ import sys
 
 import torch
 
-from mmpoolformer.deployment import (export_onnx, largest_difference,
+from mmpoolformer.deployment import (BACKENDS, export_onnx, largest_difference,
                                      make_exportable)
 from mmpoolformer.deployment.export import (check_shapes, default_shape,
                                             load_model, roi_head_path)
@@ -39,6 +40,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--dynamo', action='store_true',
                         help="torch's dynamo exporter (needs onnxscript; "
                         'slower) instead of the TorchScript one')
+    parser.add_argument('--backend', choices=BACKENDS, default='onnxruntime',
+                        help='the runtime that checks the graph (in f32)')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the random example inputs')
     args = parser.parse_args(argv)
@@ -71,10 +74,11 @@ def main(argv=None) -> int:
     failed = False
     for shape in shapes:
         inputs = torch.randn(shape, generator=gen)
-        diff, scale = largest_difference(model, args.out, inputs)
+        diff, scale = largest_difference(model, args.out, inputs,
+                                         args.backend)
         ok = diff <= TOLERANCE * scale
         failed |= not ok
-        print(f'ONNX Runtime vs PyTorch at {tuple(shape)}: largest '
+        print(f'{args.backend} (f32) vs PyTorch at {tuple(shape)}: largest '
               f'difference {diff:.3g} (largest output {scale:.3g}) '
               f'{"ok" if ok else "FAILED"}')
     if failed:

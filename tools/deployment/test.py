@@ -1,0 +1,55 @@
+"""Evaluate an exported graph on the config's test set, in ONNX Runtime or
+OpenVINO, with the library's own dataset, metrics and logs.
+
+    python tools/deployment/test.py CONFIG FILE.onnx
+        [--backend {onnxruntime,openvino}] [--precision {auto,f32,bf16}]
+        [--threads N] [--work-dir DIR] [--cfg-options ...]
+
+mmengine's Runner runs the config's test loop and ``test_evaluator`` (COCO
+bbox/segm mAP, mIoU) as ``tools/test.py`` does, with the model swapped for
+:class:`~mmpoolformer.deployment.DeployedModel`: the config's data
+preprocessor, the graph in the runtime, then the heads' post-processing.
+The graph must take the test pipeline's sizes (export with --dynamic).
+"""
+import argparse
+import os.path as osp
+import sys
+
+from mmpoolformer.cli.run_setup import (add_common_args, build_runner,
+                                        setup_config)
+from mmpoolformer.deployment import deployed_model_config
+from mmpoolformer.deployment.runtimes import (add_runtime_args,
+                                              check_runtime_args)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='the config the graph was exported '
+                        'from')
+    parser.add_argument('model', help='the .onnx file from pytorch2onnx.py')
+    add_runtime_args(parser)
+    add_common_args(parser)
+    args = parser.parse_args(argv)
+    check_runtime_args(parser, args)
+    if not osp.isfile(args.model):
+        parser.error(f'{args.model!r} does not exist; write it with '
+                     'tools/deployment/pytorch2onnx.py --dynamic')
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    cfg = setup_config(args, ['test_dataloader'])
+    cfg.model = deployed_model_config(cfg.model, osp.abspath(args.model),
+                                      args.backend, args.precision,
+                                      args.threads)
+    cfg.load_from = None  # the graph holds the weights
+    runner = build_runner(cfg)
+    runner.logger.info(f'testing {args.model} in '
+                       f'{runner.model.runtime.description}')
+    runner.test()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
