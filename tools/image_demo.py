@@ -16,6 +16,9 @@ which write into ``--out-dir`` as the libraries' demos do:
   ``pred/<n>_pred.png`` (the label map, n counting the images in input
   order), plus ``predictions.json`` naming each image's label map and the
   classes in it.
+
+``--bf16`` predicts in bf16 on the CPU's AMX/AVX-512 BF16 units (the model
+prepared by mmpoolformer.precision.prepare_bf16_inference).
 """
 import argparse
 import glob
@@ -28,7 +31,9 @@ import numpy as np
 from mmengine.config import Config
 
 from mmpoolformer.engine import load_config, use_safe_checkpoint_loading
+from mmpoolformer.engine.cli import add_bf16_arg
 from mmpoolformer.engine.display import check_display
+from mmpoolformer.precision import prepare_bf16_inference, require_cpu_bf16
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif',
                     '.tiff', '.webp')
@@ -52,9 +57,16 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='also show each result in a window')
     parser.add_argument('--wait-time', type=float, default=0,
                         help='with --show: seconds per image (0: a key)')
+    add_bf16_arg(parser, 'predict')
     args = parser.parse_args(argv)
     if args.show:
         check_display()
+    if args.bf16:
+        require_cpu_bf16('--bf16')
+        if args.device not in (None, 'cpu'):
+            parser.error(f'--bf16 runs on the CPU; drop --device '
+                         f'{args.device} or --bf16.')
+        args.device = 'cpu'
     return args
 
 
@@ -98,6 +110,8 @@ def predict_detection(cfg: Config, paths: List[str],
 
     inferencer = DetInferencer(model=cfg, weights=args.checkpoint,
                                device=args.device)
+    if args.bf16:
+        prepare_bf16_inference(inferencer.model)
     inferencer(paths, out_dir=args.out_dir, no_save_pred=False,
                pred_score_thr=args.pred_score_thr, show=args.show,
                wait_time=args.wait_time)
@@ -109,6 +123,8 @@ def predict_segmentation(cfg: Config, paths: List[str],
 
     inferencer = MMSegInferencer(model=cfg, weights=args.checkpoint,
                                  device=args.device)
+    if args.bf16:
+        prepare_bf16_inference(inferencer.model)
     result = inferencer(paths, out_dir=args.out_dir, show=args.show,
                         wait_time=args.wait_time)
     label_maps = result['predictions']

@@ -29,6 +29,7 @@ from typing import Any, List
 
 import torch
 from torch import nn
+from torch.utils.hooks import RemovableHandle
 
 from .capability import require_cpu_bf16
 
@@ -70,6 +71,20 @@ def _fp32_nchw_inputs(module: nn.Module, args: tuple) -> tuple:
         return value
 
     return fp32_nchw(args)
+
+
+def fp32_head_outputs(model: nn.Module) -> List[RemovableHandle]:
+    """Make ``model``'s dense heads give fp32 maps (mmseg: the classifier
+    ``conv_seg`` fp32 logits) also under bf16 autocast, whose bf16 maps
+    mmdet's box decoding and mmcv's NMS (fp32 only) cannot take; return
+    the hooks' handles, to remove them."""
+    handles = []
+    for name in DENSE_HEADS:
+        head = getattr(model, name, None)
+        if head is not None:
+            exit_module = getattr(head, 'conv_seg', head)
+            handles.append(exit_module.register_forward_hook(_fp32_outputs))
+    return handles
 
 
 def _to_bf16_channels_last(module: nn.Module) -> None:
