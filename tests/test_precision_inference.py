@@ -21,7 +21,8 @@ from mmpoolformer.precision.agreement import (box_agreement,
                                               calibrate_detection_scores,
                                               label_agreement)
 from mmpoolformer.testing import REPO, load_tool, perturb_affines
-from tests.tool_support import run_tool
+from tests.tiny_data import write_tiny_coco
+from tests.tool_support import DETECTION, run_tool, write_config
 
 needs_bf16 = pytest.mark.skipif(not bf16_support().native,
                                 reason='this CPU has no native bf16')
@@ -195,3 +196,34 @@ def test_benchmark_times_the_whole_model_by_runner_and_part(capsys):
               for line in out.splitlines() if 'max |diff|' in line}
     assert drifts['original fp32'] == 0 and drifts['default fp32'] < 1e-4
     assert 0 < drifts['bf16 prepared'] < 5e-2
+
+
+VAL_IN_BF16 = """
+train_cfg.update(val_interval={iters})
+val_cfg = dict(type='ValLoop', fp16=True)
+val_dataloader = test_dataloader
+val_evaluator = test_evaluator
+custom_hooks = [dict(type='Bf16InferenceHook')]
+"""
+
+
+@needs_bf16
+def test_validation_in_bf16_while_training_keeps_fp32_weights(tmp_path):
+    """Validating during training (at iteration 2 of 4) under the val
+    loop's bf16 autocast: the heads' maps reach mmdet's NMS (fp32 only)
+    in fp32, and the weights trained on after it, so the checkpoint,
+    stay fp32."""
+    root = write_tiny_coco(str(tmp_path / 'coco')) + '/'
+    config = write_config(str(tmp_path / 'det.py'), DETECTION, root,
+                          iters=4, interval=4,
+                          extra=VAL_IN_BF16.format(iters=2))
+    work_dir = str(tmp_path / 'work')
+    run_tool('train.py', config, '--work-dir', work_dir)
+    state = torch.load(osp.join(work_dir, 'iter_4.pth'),
+                       weights_only=False)['state_dict']
+    assert {value.dtype for value in state.values()
+            if value.is_floating_point()} == {torch.float32}
+    [scalars] = glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                   'scalars.json'))
+    with open(scalars) as f:
+        assert any('coco/bbox_mAP' in json.loads(line) for line in f)
