@@ -7,10 +7,12 @@ import glob
 import json
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 from mmcv.transforms import Compose
 from mmengine.registry import MODELS, init_default_scope
+from PIL import Image
 from skimage import data
 
 from mmpoolformer.engine import load_config
@@ -30,11 +32,15 @@ test_tool = load_tool('test.py')
 image_demo = load_tool('image_demo.py')
 
 
+def read_json(path: str):
+    with open(path) as f:
+        return json.load(f)
+
+
 def metrics(work_dir: str) -> dict:
     [path] = glob.glob(osp.join(work_dir, '*', '*.json'))
-    with open(path) as f:
-        return {k: v for k, v in json.load(f).items()
-                if k not in ('data_time', 'time')}
+    return {k: v for k, v in read_json(path).items()
+            if k not in ('data_time', 'time')}
 
 
 @needs_bf16
@@ -183,7 +189,7 @@ def test_benchmark_times_the_whole_model_by_runner_and_part(capsys):
     """tools/analysis/benchmark_model.py: every runner, its ratio to the
     original and its drift, and the table by part (small input)."""
     benchmark = load_tool('analysis/benchmark_model.py')
-    case = dict(benchmark.CASES['ade'], shape=(1, 3, 64, 64))
+    case = dict(benchmark.CASES['ade'], shape=(1, 3, 32, 32))
     benchmark.bench_case(case, benchmark.parse_args(['--rounds', '1',
                                                      '--profile']))
     out = capsys.readouterr().out
@@ -227,3 +233,28 @@ def test_validation_in_bf16_while_training_keeps_fp32_weights(tmp_path):
                                    'scalars.json'))
     with open(scalars) as f:
         assert any('coco/bbox_mAP' in json.loads(line) for line in f)
+
+
+@needs_bf16
+@pytest.mark.parametrize('task', ['detector', 'segmentor'])
+def test_image_demo_bf16_predicts_as_fp32(task, request, tmp_path):
+    """tools/image_demo.py --bf16: the Inferencer's model prepared; the
+    saved predictions those of fp32 (tiny models on a tiny image)."""
+    run = request.getfixturevalue(f'tiny_{task}_run')
+    image = sorted(glob.glob(osp.join(run.data_root, '**', '*.jpg'),
+                             recursive=True))[0]
+    outs = {}
+    for flags in ([], ['--bf16']):
+        out = outs[bool(flags)] = str(tmp_path / ('bf16' if flags else 'fp32'))
+        image_demo.main([image, run.config, run.checkpoint, '--out-dir', out,
+                         '--device', 'cpu', *flags])
+    if task == 'segmentor':
+        fp32, bf16 = (np.array(Image.open(osp.join(
+            out, 'pred', '00000000_pred.png'))) for out in outs.values())
+        assert (fp32 == bf16).mean() >= 0.99
+        return
+    name = osp.splitext(osp.basename(image))[0] + '.json'
+    fp32, bf16 = (read_json(osp.join(out, 'preds', name))
+                  for out in outs.values())
+    np.testing.assert_allclose(bf16['scores'][:10], fp32['scores'][:10],
+                               atol=0.02)
