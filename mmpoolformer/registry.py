@@ -13,7 +13,8 @@ from typing import List
 from mmengine.logging import print_log
 
 from .engine.checked_builds import install_build_checks
-from .models import LEGACY_BUILDERS, MODELS, TOKEN_MIXERS, PoolFormer
+from .models import (LEGACY_BUILDERS, MODELS, TOKEN_MIXERS, MetaFormer,
+                     PoolFormer)
 
 LIBRARIES = ('mmdet', 'mmseg')
 
@@ -21,7 +22,8 @@ LIBRARIES = ('mmdet', 'mmseg')
 def register_all() -> List[str]:
     """Register PoolFormer (and its legacy names) into every installed
     library's MODELS registry; return the libraries that have it."""
-    modules = {'PoolFormer': PoolFormer, **LEGACY_BUILDERS}
+    modules = {'PoolFormer': PoolFormer, 'MetaFormer': MetaFormer,
+               **LEGACY_BUILDERS}
     registered = []
     for library in LIBRARIES:
         try:
