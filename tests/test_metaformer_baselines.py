@@ -2,6 +2,7 @@
 transcription of sail-sg/metaformer: each arch loads the reference's weights
 in both released layouts through ``init_cfg=Pretrained`` and computes its
 logits (1e-5, fp32); and the dense-backbone options."""
+import os.path as osp
 import re
 
 import pytest
@@ -9,11 +10,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mmpoolformer.engine import check_wiring, load_config
 from mmpoolformer.models import BASELINE_ARCHS, MetaFormer
 from mmpoolformer.models.backbones.metaformer_baselines_keys import \
     detect_layout
+from mmpoolformer.models.wiring import WiringError
 from mmpoolformer.weight_files import CheckpointError
 from tests import reference_metaformer_baselines as ref
+from tests.tool_support import REPO
 
 SQUARE, NON_SQUARE = (224, 224), (96, 128)
 TINY_CAFORMER = dict(BASELINE_ARCHS['caformer_s18'], layers=[1, 1, 2, 1],
@@ -203,3 +207,17 @@ def test_foreign_files_are_refused_by_name(tmp_path):
 def test_unknown_arch_lists_the_valid_ones():
     with pytest.raises(ValueError, match='caformer_s18.*poolformerv2_m48'):
         MetaFormer('caformer_s19')
+
+
+def test_configs_are_wired_as_poolformer_ones():
+    """The wiring check knows MetaFormer: its arguments, and the widths its
+    out_indices give the neck."""
+    config = osp.join(REPO, 'configs', 'detection',
+                      'retinanet_poolformerv2_s12.py')
+    with pytest.raises(WiringError, match=r"MetaFormer arch 'caformer_m36'"
+                       r'.*outputs maps of \[192, 384, 576\] channels'):
+        check_wiring(load_config(config, {'model.backbone.arch':
+                                          'caformer_m36'}))
+    with pytest.raises(WiringError, match="no argument 'fork_last3'"):
+        check_wiring(load_config(config,
+                                 {'model.backbone.fork_last3': True}))

@@ -11,6 +11,7 @@ import difflib
 import inspect
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from .backbones.metaformer_baselines import MetaFormer, resolve_baseline_arch
 from .backbones.poolformer import (ARCH_SETTINGS, LEGACY_BUILDERS, PoolFormer,
                                    check_out_indices, fork_last3_from_env,
                                    resolve_arch)
@@ -22,6 +23,8 @@ LEGACY_ARCHS = {LEGACY_BUILDERS[f'poolformer_{arch}_feat']: arch
 # What a legacy builder takes besides PoolFormer's arguments, and what it
 # sets itself.
 LEGACY_EXTRA, LEGACY_FIXED = {'style'}, {'arch', 'fork_feat'}
+# Our backbone classes and how each reads its arch.
+ARCH_RESOLVERS = {PoolFormer: resolve_arch, MetaFormer: resolve_baseline_arch}
 
 
 class WiringError(ValueError):
@@ -30,12 +33,18 @@ class WiringError(ValueError):
 
 def is_poolformer(builder: Any) -> bool:
     """Whether ``builder`` (a registry entry) builds our backbone."""
-    return builder is PoolFormer or builder in LEGACY_ARCHS
+    return builder in ARCH_RESOLVERS or builder in LEGACY_ARCHS
+
+
+def _backbone_class(builder: Any) -> type:
+    """The class ``builder`` builds: PoolFormer for a legacy builder."""
+    return PoolFormer if builder in LEGACY_ARCHS else builder
 
 
 def _arguments(builder: Any) -> List[str]:
     """The keyword arguments a backbone config may give ``builder``."""
-    names = set(inspect.signature(PoolFormer.__init__).parameters) - {'self'}
+    names = set(inspect.signature(
+        _backbone_class(builder).__init__).parameters) - {'self'}
     if builder in LEGACY_ARCHS:
         names = names - LEGACY_FIXED | LEGACY_EXTRA
     return sorted(names)
@@ -69,7 +78,7 @@ def backbone_settings(cfg: dict, builder: Any = PoolFormer) -> dict:
             if k not in ('type', '_scope_', 'style')}
     if builder in LEGACY_ARCHS:
         args.update(arch=LEGACY_ARCHS[builder], fork_feat=True)
-    bound = inspect.signature(PoolFormer).bind_partial(**args)
+    bound = inspect.signature(_backbone_class(builder)).bind_partial(**args)
     bound.apply_defaults()
     return dict(bound.arguments)
 
@@ -167,14 +176,16 @@ def check_model(model: dict, resolve: Resolve) -> None:
     settings = backbone_settings(backbone, builder)
     arch = settings['arch']
     out_indices = check_out_indices(settings['out_indices'])
-    embed_dims = resolve_arch(arch)['embed_dims']
+    backbone_class = _backbone_class(builder)
+    embed_dims = ARCH_RESOLVERS[backbone_class](arch)['embed_dims']
     out_channels = [embed_dims[i] for i in out_indices]
-    name = f'PoolFormer arch {arch!r}' if isinstance(arch, str) \
-        else 'the PoolFormer arch dict'
+    name = f'{backbone_class.__name__} arch {arch!r}' \
+        if isinstance(arch, str) else \
+        f'the {backbone_class.__name__} arch dict'
     if out_indices != (0, 1, 2, 3):
         name += f' with out_indices={settings["out_indices"]}'
     _check_widths(where, reader_cfg, out_channels, name)
-    if settings['fork_feat']:
+    if settings['fork_feat'] and backbone_class is PoolFormer:
         _check_fork_last3(where, reader_cfg, backbone, builder, out_indices)
 
 
