@@ -9,6 +9,7 @@ tools and APIs then resume from and test our checkpoints, with torch's
 protection on.
 """
 from . import engine  # noqa: F401 registers AtomicCheckpointHook
+from . import precision  # noqa: F401 registers CPUBf16OptimWrapper
 from .engine.safe_load import allow_checkpoint_types
 from .models import PoolFormer
 from .registry import REGISTERED

@@ -2,6 +2,8 @@
 prepares a model for bf16 inference and trains under bf16 autocast."""
 from .capability import (Bf16Support, Bf16UnavailableError, bf16_support,
                          require_cpu_bf16)
+from .training import CPUBf16OptimWrapper, bf16_optim_wrapper
 
 __all__ = ['Bf16Support', 'Bf16UnavailableError', 'bf16_support',
            'require_cpu_bf16']
+__all__ += ['CPUBf16OptimWrapper', 'bf16_optim_wrapper']
