@@ -153,11 +153,13 @@ def test_cpu_without_native_bf16_gets_a_clear_error(monkeypatch, capsys):
                        'this CPU has neither AMX nor AVX-512 BF16'):
         CPUBf16OptimWrapper(
             optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
-    with pytest.raises(SystemExit):
-        load_tool('train.py').parse_args(['any_config.py', '--bf16'])
-    err = capsys.readouterr().err
-    assert '--bf16: this CPU has neither AMX nor AVX-512 BF16' in err
-    assert 'Run without --bf16' in err
+    for tool, argv in (('train.py', ['any_config.py', '--bf16']),
+                       ('demo.py', ['--bf16'])):
+        with pytest.raises(SystemExit):
+            load_tool(tool).parse_args(argv)
+        err = capsys.readouterr().err
+        assert '--bf16: this CPU has neither AMX nor AVX-512 BF16' in err
+        assert 'Run without --bf16' in err
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='needs a CPU-only box')
