@@ -26,27 +26,30 @@ needs_bf16 = pytest.mark.skipif(not bf16_support().native,
 
 
 class TinyRegressor(BaseModel):
-    """A tiny PoolFormer and a linear head regressing one number an image
-    (its children are the parts whose outputs the wrapper casts)."""
+    """A tiny PoolFormer, a 1x1 conv neck and a linear head regressing one
+    number an image (the parts whose outputs the wrapper casts)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.backbone = PoolFormer(
             dict(layers=[1, 1, 1, 1], embed_dims=[8, 16, 32, 64]),
             out_indices=(3, ), init_cfg=None)
-        self.head = nn.Linear(64, 1)
+        self.neck = nn.Conv2d(64, 16, 1)
+        self.head = nn.Linear(16, 1)
 
     def forward(self, inputs: torch.Tensor, targets: torch.Tensor,
                 mode: str = 'loss') -> dict:
         [feature] = self.backbone(inputs)
+        feature = self.neck(feature)
         pred = self.head(feature.mean((2, 3))).squeeze(1)
-        self.head_output_dtype = pred.dtype
+        self.seen_between_parts = (feature.dtype, feature.is_contiguous(),
+                                   pred.dtype)
         return dict(loss=F.mse_loss(pred, targets))
 
 
 def tiny_batch() -> dict:
     gen = torch.Generator().manual_seed(0)
-    inputs = torch.randn(4, 3, 32, 32, generator=gen)
+    inputs = torch.randn(4, 3, 64, 64, generator=gen)
     return dict(inputs=inputs, targets=inputs.mean((1, 2, 3)) * 10)
 
 
@@ -67,10 +70,13 @@ def test_trains_in_bf16_with_fp32_parameters_grads_and_state():
     losses = [model.train_step(batch, wrapper)['loss'].item()
               for _ in range(10)]
     hook.remove()
-    # The convolution ran in bf16; the linear head too, but between the
-    # parts the wrapper's hooks give fp32.
+    # The convolution ran in bf16, channels_last; the linear head too, but
+    # between the parts the wrapper's hooks give fp32 NCHW.
     assert seen == [torch.bfloat16] * 10
-    assert model.head_output_dtype == torch.float32
+    assert model.backbone.patch_embed.proj.weight.is_contiguous(
+        memory_format=torch.channels_last)
+    assert model.neck.weight.is_contiguous(memory_format=torch.channels_last)
+    assert model.seen_between_parts == (torch.float32, True, torch.float32)
     assert losses[-1] < losses[0] / 2, losses
     with wrapper.optim_context(model):
         loss = model(**batch)['loss']

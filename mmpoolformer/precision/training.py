@@ -11,10 +11,14 @@ accumulation, state dicts unchanged) with CPU autocast in its
 every parameter, gradient and optimizer state, in fp32.
 
 bf16 runs inside each part of the model (backbone, neck, heads: the
-model's children); what a part returns is cast back to fp32. The
-libraries' code between the parts (losses, box decoding) then sees fp32,
-and so do mmcv's compiled CPU ops that Mask R-CNN calls on the neck's maps
-and the RPN's predictions (RoIAlign, NMS), which take fp32 only.
+model's children), channels_last: the wrapper lays the model's conv
+weights out channels_last, so oneDNN's bf16 convolutions need no reorder
+(the demo's Semantic FPN step: 1.97x -> 2.36x the original fp32 in one
+run). What a part returns is cast back to fp32 NCHW. The libraries' code
+between the parts (losses, box decoding) then sees what it sees in fp32,
+and so do mmcv's compiled CPU ops that Mask R-CNN calls on the neck's
+maps and the RPN's predictions: RoIAlign and NMS take fp32 only, and
+RoIAlign reads NCHW memory as is.
 
 In a config (mmdet's and mmseg's own tools/train.py take it too)::
 
@@ -23,6 +27,7 @@ In a config (mmdet's and mmseg's own tools/train.py take it too)::
     optim_wrapper = dict(type='CPUBf16OptimWrapper', optimizer=...,
                          clip_grad=...)
 """
+import weakref
 from contextlib import contextmanager
 from typing import Any, Iterator, Optional
 
@@ -59,15 +64,21 @@ class CPUBf16OptimWrapper(OptimWrapper):
         for group in self.optimizer.param_groups:
             for param in group['params']:
                 _check_param(param)
+        # The model last laid out channels_last (optim_context does it).
+        self._channels_last: Optional[weakref.ref] = None
         print_log(f'{name}: training under CPU bf16 autocast on '
                   f'{support.describe()}, fp32 parameters', logger='current')
 
     @contextmanager
     def optim_context(self, model: nn.Module) -> Iterator[None]:
         """OptimWrapper's context (no gradient sync while accumulating)
-        with CPU bf16 autocast, and fp32 outputs from the model's parts."""
+        with CPU bf16 autocast, a channels_last model and fp32 NCHW
+        outputs from its parts."""
+        if self._channels_last is None or self._channels_last() is not model:
+            model.to(memory_format=torch.channels_last)
+            self._channels_last = weakref.ref(model)
         parts = (model.module if is_model_wrapper(model) else model).children()
-        handles = [part.register_forward_hook(_fp32_outputs)
+        handles = [part.register_forward_hook(_fp32_nchw_outputs)
                    for part in parts]
         try:
             with super().optim_context(model), torch.autocast(
@@ -78,19 +89,23 @@ class CPUBf16OptimWrapper(OptimWrapper):
                 handle.remove()
 
 
-def _fp32_outputs(module: nn.Module, inputs: Any, output: Any) -> Any:
+def _fp32_nchw_outputs(module: nn.Module, inputs: Any, output: Any) -> Any:
     """A forward hook: ``output`` with its bf16 tensors (also inside
-    tuples, lists and dicts) cast to fp32."""
-    return _to_fp32(output)
+    tuples, lists and dicts) cast to fp32 and its maps made NCHW."""
+    return _to_fp32_nchw(output)
 
 
-def _to_fp32(value: Any) -> Any:
-    if isinstance(value, torch.Tensor):
-        return value.float() if value.dtype == torch.bfloat16 else value
+def _to_fp32_nchw(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):  # one copy, none where fp32 NCHW
+        dtype = torch.float32 if value.dtype == torch.bfloat16 \
+            else value.dtype
+        layout = torch.contiguous_format if value.dim() == 4 \
+            else torch.preserve_format
+        return value.to(dtype, memory_format=layout)
     if isinstance(value, (tuple, list)):
-        return type(value)(_to_fp32(v) for v in value)
+        return type(value)(_to_fp32_nchw(v) for v in value)
     if isinstance(value, dict):
-        return type(value)((k, _to_fp32(v)) for k, v in value.items())
+        return type(value)((k, _to_fp32_nchw(v)) for k, v in value.items())
     return value
 
 

@@ -114,8 +114,12 @@ def bench_model(key: str, args: argparse.Namespace) -> None:
     demo = DEMO_MODELS[key]
     batch = demo_batch(demo.config, args.seed)
     trainers = build_trainers(demo.config, args.seed)
-    # Warm-up: the first step of each, on the same weights and batch.
-    losses = {name: t.step(batch) for name, t in trainers.items()}
+    # Warm-up: the first step of each, on the same weights, batch and
+    # random state (Mask R-CNN samples RoIs at random).
+    losses = {}
+    for name, trainer in trainers.items():
+        torch.manual_seed(args.seed)
+        losses[name] = trainer.step(batch)
     times: Dict[str, List[float]] = {name: [] for name in trainers}
     for rnd in range(args.rounds):
         order = list(trainers) if rnd % 2 == 0 else list(trainers)[::-1]
