@@ -65,17 +65,17 @@ def test_trains_in_bf16_with_fp32_parameters_grads_and_state():
     model, wrapper = tiny_setup()
     batch = tiny_batch()
     seen = []
-    hook = model.backbone.patch_embed.proj.register_forward_hook(
-        lambda module, inputs, output: seen.append(output.dtype) and None)
+    hook = model.neck.register_forward_hook(
+        lambda module, inputs, output: seen.append((
+            output.dtype,
+            output.is_contiguous(memory_format=torch.channels_last))))
     losses = [model.train_step(batch, wrapper)['loss'].item()
               for _ in range(10)]
     hook.remove()
-    # The convolution ran in bf16, channels_last; the linear head too, but
-    # between the parts the wrapper's hooks give fp32 NCHW.
-    assert seen == [torch.bfloat16] * 10
-    assert model.backbone.patch_embed.proj.weight.is_contiguous(
-        memory_format=torch.channels_last)
-    assert model.neck.weight.is_contiguous(memory_format=torch.channels_last)
+    # The neck's convolution ran in bf16 on a channels_last map (the
+    # backbone returns NCHW), the linear head in bf16 too; between the parts
+    # the wrapper's hooks give fp32 NCHW.
+    assert seen == [(torch.bfloat16, True)] * 10
     assert model.seen_between_parts == (torch.float32, True, torch.float32)
     assert losses[-1] < losses[0] / 2, losses
     with wrapper.optim_context(model):
@@ -86,9 +86,11 @@ def test_trains_in_bf16_with_fp32_parameters_grads_and_state():
         assert param.grad is None or param.grad.dtype == torch.float32, name
     for state in wrapper.optimizer.state.values():
         assert state['exp_avg'].dtype == torch.float32
-    # Outside the wrapper's context nothing is cast: no hooks left behind.
-    assert model.backbone.patch_embed.proj(
-        torch.zeros(1, 3, 8, 8)).dtype == torch.float32
+    # Outside the wrapper's context nothing is cast and the layouts are
+    # the model's own: no hooks left behind, the weights untouched.
+    assert model.neck.weight.is_contiguous()
+    out = model.neck(torch.zeros(1, 64, 4, 4))
+    assert out.dtype == torch.float32 and out.is_contiguous()
 
 
 @needs_bf16

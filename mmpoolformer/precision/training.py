@@ -11,14 +11,16 @@ accumulation, state dicts unchanged) with CPU autocast in its
 every parameter, gradient and optimizer state, in fp32.
 
 bf16 runs inside each part of the model (backbone, neck, heads: the
-model's children), channels_last: the wrapper lays the model's conv
-weights out channels_last, so oneDNN's bf16 convolutions need no reorder
-(the demo's Semantic FPN step: 1.97x -> 2.36x the original fp32 in one
-run). What a part returns is cast back to fp32 NCHW. The libraries' code
-between the parts (losses, box decoding) then sees what it sees in fp32,
-and so do mmcv's compiled CPU ops that Mask R-CNN calls on the neck's
-maps and the RPN's predictions: RoIAlign and NMS take fp32 only, and
-RoIAlign reads NCHW memory as is.
+model's children), channels_last: every convolution gets its input
+channels_last, so oneDNN's bf16 convolutions need no reorder (the demo's
+Semantic FPN step: 1.97x -> 2.3x the original fp32). What a part returns
+is cast back to fp32 NCHW. The libraries' code between the parts (losses,
+box decoding) then sees what it sees in fp32, and so do mmcv's compiled
+CPU ops that Mask R-CNN calls on the neck's maps and the RPN's
+predictions: RoIAlign and NMS take fp32 only, and RoIAlign reads NCHW
+memory as is. Both are forward hooks that live only inside
+``optim_context``: the model itself (its weights' layout, its validation)
+is left as it is.
 
 In a config (mmdet's and mmseg's own tools/train.py take it too)::
 
@@ -27,7 +29,6 @@ In a config (mmdet's and mmseg's own tools/train.py take it too)::
     optim_wrapper = dict(type='CPUBf16OptimWrapper', optimizer=...,
                          clip_grad=...)
 """
-import weakref
 from contextlib import contextmanager
 from typing import Any, Iterator, Optional
 
@@ -64,22 +65,20 @@ class CPUBf16OptimWrapper(OptimWrapper):
         for group in self.optimizer.param_groups:
             for param in group['params']:
                 _check_param(param)
-        # The model last laid out channels_last (optim_context does it).
-        self._channels_last: Optional[weakref.ref] = None
         print_log(f'{name}: training under CPU bf16 autocast on '
                   f'{support.describe()}, fp32 parameters', logger='current')
 
     @contextmanager
     def optim_context(self, model: nn.Module) -> Iterator[None]:
         """OptimWrapper's context (no gradient sync while accumulating)
-        with CPU bf16 autocast, a channels_last model and fp32 NCHW
-        outputs from its parts."""
-        if self._channels_last is None or self._channels_last() is not model:
-            model.to(memory_format=torch.channels_last)
-            self._channels_last = weakref.ref(model)
-        parts = (model.module if is_model_wrapper(model) else model).children()
+        with CPU bf16 autocast, channels_last convolutions and fp32 NCHW
+        outputs from the model's parts."""
+        inner = model.module if is_model_wrapper(model) else model
         handles = [part.register_forward_hook(_fp32_nchw_outputs)
-                   for part in parts]
+                   for part in inner.children()]
+        handles += [conv.register_forward_pre_hook(_channels_last_input)
+                    for conv in inner.modules()
+                    if isinstance(conv, nn.Conv2d)]
         try:
             with super().optim_context(model), torch.autocast(
                     'cpu', dtype=torch.bfloat16):
@@ -87,6 +86,13 @@ class CPUBf16OptimWrapper(OptimWrapper):
         finally:
             for handle in handles:
                 handle.remove()
+
+
+def _channels_last_input(conv: nn.Module, inputs: tuple) -> tuple:
+    """A forward pre-hook: a convolution's map channels_last (a no-op
+    where it is already, as inside a chain of convolutions)."""
+    return (inputs[0].contiguous(memory_format=torch.channels_last),
+            *inputs[1:])
 
 
 def _fp32_nchw_outputs(module: nn.Module, inputs: Any, output: Any) -> Any:
