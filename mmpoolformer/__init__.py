@@ -9,7 +9,8 @@ own, and exactly the types of mmengine's training checkpoints into torch's
 tools and APIs then resume from and test our checkpoints, with torch's
 protection on.
 """
-from . import config_checks, hooks  # noqa: F401 register hooks, runner
+# registers our hooks, CheckedRunner and CPUBf16OptimWrapper
+from . import config_checks, hooks, precision  # noqa: F401
 from .checkpoints import allow_checkpoint_types
 from .models import PoolFormer
 from .registry import register_all

@@ -33,8 +33,9 @@ TOKEN_MIXERS = Registry('token mixer', scope=SCOPE,
 
 def backbones() -> Dict[str, type]:
     """What goes into each library's MODELS: our backbones by name."""
-    from .models import LEGACY_BUILDERS, PoolFormer
-    return {'PoolFormer': PoolFormer, **LEGACY_BUILDERS}
+    from .models import LEGACY_BUILDERS, MetaFormer, PoolFormer
+    return {'PoolFormer': PoolFormer, 'MetaFormer': MetaFormer,
+            **LEGACY_BUILDERS}
 
 
 def register_all() -> List[str]:

@@ -37,11 +37,12 @@ test_dataloader = dict(
     dataset=dict(metainfo=dict(classes=('person', 'car', 'dog'))))
 """
 # Every arch once (the segmentation configs), both detectors and the hybrid
-# backbone; the detectors' S24/S36 configs differ from S12's only in the
-# backbone, exported here with Semantic FPN.
+# backbone; the detectors' S24/S36 configs differ from S12's (S18's for
+# ConvFormer and CAFormer) only in the backbone, exported here with
+# Semantic FPN.
 CONFIGS = sorted(
     path for path in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
-    if 'segmentation' in path or '_s12' in path)
+    if 'segmentation' in path or '_s12' in path or '_s18' in path)
 
 
 @pytest.fixture(scope='module')
@@ -175,11 +176,14 @@ def test_spatial_mlp_refuses_dynamic_sizes(tiny, tmp_path):
 
 @pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
 def test_every_config_exports(config, tmp_path):
-    """The config's model at its own widths and depths, at 64 px."""
+    """The config's model at its own widths and depths, at 64 px (192 px
+    for UperNet: ONNX pools adaptively only by factors of the map, and its
+    pyramid pools the stride-32 map to 1, 2, 3 and 6)."""
     model = build(config)
     make_exportable(model)
     path = str(tmp_path / 'model.onnx')
-    inputs = torch.randn(1, 3, 64, 64)
+    size = 192 if 'upernet' in osp.basename(config) else 64
+    inputs = torch.randn(1, 3, size, size)
     export_onnx(model, inputs, path)
     # The exporter leaves the model as it found it: in eval mode.
     assert not any(module.training for module in model.modules())

@@ -28,17 +28,28 @@ def test_every_config_has_one_entry_and_every_entry_a_config():
     assert len({osp.basename(c) for c in CONFIGS}) == len(CONFIGS)
 
 
+# Each paper's models and where their ImageNet files are released.
+PAPER_WEIGHTS = {
+    'https://arxiv.org/abs/2111.11418':
+    'https://github.com/sail-sg/poolformer/releases/',
+    # MetaFormer Baselines for Vision (PoolFormerV2, ConvFormer, CAFormer)
+    'https://arxiv.org/abs/2210.13452':
+    'https://huggingface.co/sail/dl/resolve/main/',
+}
+
+
 def test_entries_name_their_collection_paper_and_weights():
     collections = {c['Name']: c for c in INDEX['Collections']}
     for model in INDEX['Models']:
         collection = collections[model['In Collection']]
-        assert collection['Paper']['URL'] == 'https://arxiv.org/abs/2111.11418'
+        paper = collection['Paper']['URL']
+        assert paper in PAPER_WEIGHTS
         assert osp.isfile(osp.join(REPO, collection['Code']['URL']))
         metadata = model['Metadata']
         assert {'Training Data', 'Parameters', 'FLOPs'} <= set(metadata)
         if metadata['Training Data'] in ('COCO', 'ADE20K'):
             assert metadata['Pretrained Weights'].startswith(
-                'https://github.com/sail-sg/poolformer/releases/')
+                PAPER_WEIGHTS[paper])
         # Published results come with sail-sg's trained checkpoint.
         assert ('Results' in model) == ('Weights' in model), model['Name']
 

@@ -2,12 +2,14 @@
 Semantic FPN learn real photos on the CPU in about 10 minutes.
 
     python tools/demo.py [--work-dir work_dirs/demo] [--only retinanet ...]
-                         [--threads N]
+                         [--threads N] [--bf16]
 
 It builds the demo dataset (``python -m mmpoolformer.demo``), then for each
 model evaluates the untrained model with tools/test.py, trains it with
 tools/train.py, evaluates it again and draws its predictions. It ends with
 a loss-curve figure and a before/after table (also in summary.md).
+``--bf16`` trains under CPU bf16 autocast (``tools/train.py --bf16``); the
+evaluations stay fp32.
 """
 import argparse
 import json
@@ -80,7 +82,7 @@ def own_visualizer(model: DemoModel, stage: str) -> List[str]:
 
 
 def run_model(model: DemoModel, work_dir: str, photos: Dict[str, str],
-              progress: Progress) -> dict:
+              progress: Progress, train_flags: Sequence[str] = ()) -> dict:
     """Evaluate untrained, train, evaluate trained, draw; return figures."""
     from mmpoolformer.demo.predict import (draw_predictions,
                                            save_initial_checkpoint)
@@ -96,7 +98,8 @@ def run_model(model: DemoModel, work_dir: str, photos: Dict[str, str],
     before = read_test_metrics(osp.join(out, 'untrained'))
 
     progress.stage(f'{model.title}: train from the untrained model')
-    run_tool('train', [model.config, '--work-dir', osp.join(out, 'train'),
+    run_tool('train', [model.config, *train_flags,
+                       '--work-dir', osp.join(out, 'train'),
                        '--cfg-options', f'load_from={init}',
                        'randomness.seed=0', *own_visualizer(model, 'train')])
     checkpoint = trained_checkpoint(osp.join(out, 'train'))
@@ -166,9 +169,19 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='torch CPU threads (default: half the cores). Threads wait for '
         'each other, so one busy core slows them all: on a shared machine '
         'fewer are faster.')
+    parser.add_argument(
+        '--bf16', action='store_true',
+        help='train under CPU bf16 autocast (tools/train.py --bf16)')
     args = parser.parse_args(argv)
     if args.threads < 1:
         parser.error(f'--threads must be >= 1, got {args.threads}')
+    if args.bf16:
+        from mmpoolformer.precision import (Bf16UnavailableError,
+                                            require_cpu_bf16)
+        try:
+            require_cpu_bf16('--bf16')
+        except Bf16UnavailableError as error:
+            parser.error(str(error))
     return args
 
 
@@ -191,7 +204,9 @@ def main(argv=None) -> int:
     photos = {osp.splitext(name)[0]: osp.join(infer_dir, name)
               for name in sorted(os.listdir(infer_dir))}
     os.makedirs(args.work_dir, exist_ok=True)
-    results = [run_model(m, args.work_dir, photos, progress) for m in models]
+    train_flags = ['--bf16'] if args.bf16 else []
+    results = [run_model(m, args.work_dir, photos, progress, train_flags)
+               for m in models]
     learned = summarise(results, args.work_dir, progress.elapsed())
     if not learned:
         print('A model did not learn (loss not halved or metric not up): '

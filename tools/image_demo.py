@@ -16,6 +16,9 @@ which write into ``--out-dir`` as the libraries' demos do:
   ``pred/<n>_pred.png`` (the label map, n counting the images in input
   order), plus ``predictions.json`` naming each image's label map and the
   classes in it.
+
+``--bf16`` predicts in bf16 on the CPU's AMX/AVX-512 BF16 units (the model
+prepared by mmpoolformer.precision.prepare_bf16_inference).
 """
 import argparse
 import os.path as osp
@@ -23,7 +26,9 @@ import os.path as osp
 from mmpoolformer.checkpoints import use_safe_checkpoint_loading
 from mmpoolformer.cli.display import check_display
 from mmpoolformer.cli.images import list_images
+from mmpoolformer.cli.run_setup import add_bf16_arg
 from mmpoolformer.libraries import LibraryAdapter, adapter_for, load_config
+from mmpoolformer.precision import prepare_bf16_inference, require_cpu_bf16
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -44,9 +49,16 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='also show each result in a window')
     parser.add_argument('--wait-time', type=float, default=0,
                         help='with --show: seconds per image (0: a key)')
+    add_bf16_arg(parser, 'predict')
     args = parser.parse_args(argv)
     if args.show:
         check_display()
+    if args.bf16:
+        require_cpu_bf16('--bf16')
+        if args.device not in (None, 'cpu'):
+            parser.error(f'--bf16 runs on the CPU; drop --device '
+                         f'{args.device} or --bf16.')
+        args.device = 'cpu'
     return args
 
 
@@ -70,7 +82,9 @@ def main(argv=None) -> None:
     paths = list_images(args.inputs)
     use_safe_checkpoint_loading()
     adapter.run_inferencer(cfg, args.checkpoint, paths, args.out_dir,
-                           args.device, score_thr, args.show, args.wait_time)
+                           args.device, score_thr, args.show, args.wait_time,
+                           prepare=prepare_bf16_inference if args.bf16
+                           else None)
     print(f'{len(paths)} image(s): drawn predictions in '
           f'{osp.join(args.out_dir, "vis")}, raw predictions in '
           f'{args.out_dir}')

@@ -9,17 +9,20 @@ flags mean what they mean in that library's own ``tools/test.py``:
 with the config's ``tta_model``/``tta_pipeline`` (mmseg: multi-scale +
 flip; mmdet: the base's, or flip only as mmdet's tool adds), ``--out`` dumps
 predictions (mmdet: a ``.pkl``; mmseg: a folder of label PNGs, or a ``.pkl``).
+``--bf16`` tests in bf16 on the CPU's AMX/AVX-512 BF16 units (the config's
+``test_cfg.fp16=True`` with ``Bf16InferenceHook``, mmpoolformer.precision).
 """
 import argparse
 
 from mmengine.config import Config, ConfigDict
 
-from mmpoolformer.cli.run_setup import (add_common_args, build_runner,
-                                        setup_config)
+from mmpoolformer.cli.run_setup import (add_bf16_arg, add_common_args,
+                                        build_runner, setup_config)
 from mmpoolformer.cli.test_outputs import (add_dump_metric, add_output_args,
                                            apply_output_args,
                                            check_output_args)
 from mmpoolformer.libraries import adapter_for
+from mmpoolformer.precision.hooks import enable_bf16_testing
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -30,6 +33,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--tta', action='store_true',
                         help="test-time augmentation: the config's "
                         'tta_model and tta_pipeline')
+    add_bf16_arg(parser, 'test')
     add_common_args(parser)
     args = parser.parse_args(argv)
     check_output_args(args)
@@ -53,6 +57,8 @@ def build_test_config(args: argparse.Namespace) -> Config:
     """The config the Runner is built from, with every flag applied."""
     cfg = setup_config(args, ['test_dataloader'])
     cfg.load_from = args.checkpoint
+    if args.bf16:
+        enable_bf16_testing(cfg)
     apply_output_args(cfg, args)
     if args.tta:
         use_tta(cfg)

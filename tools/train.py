@@ -4,6 +4,7 @@
     python tools/train.py CONFIG --resume            # from work_dir's last
     python tools/train.py CONFIG --resume PATH.pth   # from that checkpoint
     python tools/train.py CONFIG --auto-scale-lr     # lr x batch / config's
+    python tools/train.py CONFIG --bf16              # CPU bf16 autocast
 
 The config's ``default_scope`` ('mmdet' or 'mmseg') chooses the library.
 """
@@ -14,6 +15,8 @@ from mmengine.device import get_device
 from mmpoolformer.cli.run_setup import (add_common_args, add_resume_args,
                                         apply_resume_args, build_runner,
                                         setup_config)
+from mmpoolformer.precision import (Bf16UnavailableError, bf16_optim_wrapper,
+                                    require_cpu_bf16)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -21,8 +24,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', help='config file, e.g. configs/detection/'
                         'retinanet_poolformer_s12.py')
     add_resume_args(parser)
-    parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision (needs a GPU)')
+    precision = parser.add_mutually_exclusive_group()
+    precision.add_argument(
+        '--amp', action='store_true',
+        help='fp16 automatic mixed precision with a loss scaler (needs a '
+        'GPU; on the CPU use --bf16)')
+    precision.add_argument(
+        '--bf16', action='store_true',
+        help='train on the CPU under bf16 autocast (CPUBf16OptimWrapper: '
+        'fp32 parameters, no loss scaler; needs AMX or AVX-512 BF16)')
     parser.add_argument(
         '--auto-scale-lr', action='store_true',
         help="scale the lr by (GPUs x batch per GPU) / the config's "
@@ -31,7 +41,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.amp and get_device() == 'cpu':
         parser.error('--amp needs a GPU (CUDA, NPU, MLU or MUSA) and none '
-                     'was found; train without --amp on CPU.')
+                     'was found; on the CPU use --bf16 (bf16 autocast) or '
+                     'train without --amp.')
+    if args.bf16:
+        try:
+            require_cpu_bf16('--bf16')
+        except Bf16UnavailableError as error:
+            parser.error(str(error))
     return args
 
 
@@ -54,6 +70,8 @@ def main(argv=None) -> None:
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
+    if args.bf16:
+        cfg.optim_wrapper = bf16_optim_wrapper(cfg.optim_wrapper)
     if args.auto_scale_lr:
         enable_auto_scale_lr(cfg)
     apply_resume_args(cfg, args)

@@ -46,6 +46,15 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         '(refused by default: the rest would stay at initial values)')
 
 
+def add_bf16_arg(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--bf16``: ``what`` (e.g. 'test') in bf16 on the CPU's matrix
+    units; fp32 without it."""
+    parser.add_argument(
+        '--bf16', action='store_true',
+        help=f'{what} in bf16 on the CPU (AMX or AVX-512 BF16; an error on '
+        'a CPU without them). Default: fp32')
+
+
 def add_resume_args(parser: argparse.ArgumentParser) -> None:
     """``--resume [PATH]`` and ``--allow-fresh-start`` of
     ``tools/train.py``."""

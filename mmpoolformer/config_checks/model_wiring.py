@@ -12,6 +12,8 @@ from typing import Any, Callable, List, Optional, Tuple
 
 from ..libraries import adapter_of
 from ..models.backbones.arguments import WiringError, check_known
+from ..models.backbones.metaformer_baselines import (MetaFormer,
+                                                     resolve_baseline_arch)
 from ..models.backbones.poolformer import (ARCH_SETTINGS, LEGACY_BUILDERS,
                                            LEGACY_EXTRA, LEGACY_FIXED,
                                            PoolFormer, argument_names,
@@ -22,16 +24,23 @@ Resolve = Callable[[Any], Any]
 # The arch each of the original configs' ``poolformer_<arch>_feat`` builds.
 LEGACY_ARCHS = {LEGACY_BUILDERS[f'poolformer_{arch}_feat']: arch
                 for arch in ARCH_SETTINGS}
+# Our backbone classes and how each reads its arch.
+ARCH_RESOLVERS = {PoolFormer: resolve_arch, MetaFormer: resolve_baseline_arch}
 
 
 def is_poolformer(builder: Any) -> bool:
     """Whether ``builder`` (a registry entry) builds our backbone."""
-    return builder is PoolFormer or builder in LEGACY_ARCHS
+    return builder in ARCH_RESOLVERS or builder in LEGACY_ARCHS
+
+
+def _backbone_class(builder: Any) -> type:
+    """The class ``builder`` builds: PoolFormer for a legacy builder."""
+    return PoolFormer if builder in LEGACY_ARCHS else builder
 
 
 def _arguments(builder: Any) -> List[str]:
     """The keyword arguments a backbone config may give ``builder``."""
-    names = set(argument_names(PoolFormer))
+    names = set(argument_names(_backbone_class(builder)))
     if builder in LEGACY_ARCHS:
         names = names - set(LEGACY_FIXED) | set(LEGACY_EXTRA)
     return sorted(names)
@@ -58,7 +67,7 @@ def backbone_settings(cfg: dict, builder: Any = PoolFormer) -> dict:
             if k not in ('type', '_scope_', 'style')}
     if builder in LEGACY_ARCHS:
         args.update(arch=LEGACY_ARCHS[builder], fork_feat=True)
-    bound = inspect.signature(PoolFormer).bind_partial(**args)
+    bound = inspect.signature(_backbone_class(builder)).bind_partial(**args)
     bound.apply_defaults()
     return dict(bound.arguments)
 
@@ -163,13 +172,15 @@ def check_model(model: dict, resolve: Resolve) -> None:
     settings = backbone_settings(backbone, builder)
     arch = settings['arch']
     out_indices = check_out_indices(settings['out_indices'])
-    embed_dims = resolve_arch(arch)['embed_dims']
+    backbone_class = _backbone_class(builder)
+    embed_dims = ARCH_RESOLVERS[backbone_class](arch)['embed_dims']
     out_channels = [embed_dims[i] for i in out_indices]
-    name = f'PoolFormer arch {arch!r}' if isinstance(arch, str) \
-        else 'the PoolFormer arch dict'
+    name = f'{backbone_class.__name__} arch {arch!r}' \
+        if isinstance(arch, str) else \
+        f'the {backbone_class.__name__} arch dict'
     if out_indices != (0, 1, 2, 3):
         name += f' with out_indices={settings["out_indices"]}'
     _check_widths(where, reader_cfg, out_channels, name)
-    if settings['fork_feat']:
+    if settings['fork_feat'] and backbone_class is PoolFormer:
         _check_fork_last3(where, reader_cfg, backbone, builder, out_indices,
                           resolve)

@@ -45,10 +45,11 @@ class LibraryAdapter:
 
     def run_inferencer(self, cfg: Config, weights: str, paths: List[str],
                        out_dir: str, device: Optional[str],
-                       score_thr: float, show: bool,
-                       wait_time: float) -> None:
+                       score_thr: float, show: bool, wait_time: float,
+                       prepare: Optional[Callable] = None) -> None:
         """The library's Inferencer on ``paths``, writing into
-        ``out_dir`` as its demo does."""
+        ``out_dir`` as its demo does; ``prepare(model)`` first, if
+        given (e.g. ``prepare_bf16_inference``)."""
         raise NotImplementedError
 
     def save_drawings(self, cfg: Config, out_dir: str) -> None:

@@ -2,7 +2,7 @@
 import os.path as osp
 import warnings
 from copy import deepcopy
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 from mmengine.config import Config
 
@@ -47,10 +47,12 @@ class MMDetAdapter(LibraryAdapter):
 
     def run_inferencer(self, cfg: Config, weights: str, paths: List[str],
                        out_dir: str, device: Optional[str],
-                       score_thr: float, show: bool,
-                       wait_time: float) -> None:
+                       score_thr: float, show: bool, wait_time: float,
+                       prepare: Optional[Callable] = None) -> None:
         from mmdet.apis import DetInferencer
         inferencer = DetInferencer(model=cfg, weights=weights, device=device)
+        if prepare is not None:
+            prepare(inferencer.model)
         inferencer(paths, out_dir=out_dir, no_save_pred=False,
                    pred_score_thr=score_thr, show=show, wait_time=wait_time)
 

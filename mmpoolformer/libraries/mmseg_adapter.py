@@ -1,7 +1,7 @@
 """MMSegmentation behind :class:`~.adapter.LibraryAdapter`."""
 import json
 import os.path as osp
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import numpy as np
 from mmengine.config import Config
@@ -38,13 +38,15 @@ class MMSegAdapter(LibraryAdapter):
 
     def run_inferencer(self, cfg: Config, weights: str, paths: List[str],
                        out_dir: str, device: Optional[str],
-                       score_thr: float, show: bool,
-                       wait_time: float) -> None:
+                       score_thr: float, show: bool, wait_time: float,
+                       prepare: Optional[Callable] = None) -> None:
         """Also writes ``predictions.json``: each image's label map file
         and the classes in it."""
         from mmseg.apis import MMSegInferencer
         inferencer = MMSegInferencer(model=cfg, weights=weights,
                                      device=device)
+        if prepare is not None:
+            prepare(inferencer.model)
         result = inferencer(paths, out_dir=out_dir, show=show,
                             wait_time=wait_time)
         label_maps = result['predictions']

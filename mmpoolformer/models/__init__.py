@@ -1,5 +1,5 @@
-from .backbones import (ARCH_SETTINGS, LEGACY_BUILDERS, METAFORMER_ARCHS,
-                        PoolFormer)
+from .backbones import (ARCH_SETTINGS, BASELINE_ARCHS, LEGACY_BUILDERS,
+                        METAFORMER_ARCHS, MetaFormer, PoolFormer)
 
-__all__ = ['ARCH_SETTINGS', 'LEGACY_BUILDERS', 'METAFORMER_ARCHS',
-           'PoolFormer']
+__all__ = ['ARCH_SETTINGS', 'BASELINE_ARCHS', 'LEGACY_BUILDERS',
+           'METAFORMER_ARCHS', 'MetaFormer', 'PoolFormer']

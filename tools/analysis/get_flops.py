@@ -23,10 +23,13 @@ decoding and NMS are not counted.
 import argparse
 import importlib
 from functools import partial
+from math import prod
 from typing import Tuple
 
 import torch
-from mmengine.analysis import get_model_complexity_info
+from mmengine.analysis import ActivationAnalyzer, FlopAnalyzer, parameter_count
+from mmengine.analysis.jit_handles import get_shape
+from mmengine.analysis.print_helper import complexity_stats_table
 from mmengine.config import DictAction
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
@@ -87,10 +90,20 @@ def counted_model(model: nn.Module, adapter: LibraryAdapter,
     return model, f'backbone, neck and {adapter.dense_head}'
 
 
-def complexity(config: str, shape: tuple, cfg_options=None) -> dict:
-    """mmengine's complexity report (``flops``, ``params``, their ``_str``
-    forms, ``out_table``) for the config's model on a ``shape`` input, and
-    what its FLOPs count (``counted``)."""
+def attention_flop_jit(inputs: list, outputs: list) -> int:
+    """Multiply-adds of ``F.scaled_dot_product_attention`` (which mmengine
+    does not count): ``q @ k^T`` and ``weights @ v``."""
+    q, k, v = (get_shape(value) for value in inputs[:3])
+    *batch, queries, dim = q
+    return prod(batch) * queries * k[-2] * (dim + v[-1])
+
+
+def complexity(config: str, shape: tuple, cfg_options=None,
+               table: bool = False) -> dict:
+    """The FLOPs and parameters (``flops``, ``params``, their ``_str``
+    forms, with ``table``: mmengine's per-module ``out_table``) of the
+    config's model on a ``shape`` input, and what its FLOPs count
+    (``counted``). Attention is counted too."""
     cfg = load_config(config, cfg_options)
     scope = cfg.default_scope
     adapter = adapter_for(scope)
@@ -98,16 +111,24 @@ def complexity(config: str, shape: tuple, cfg_options=None) -> dict:
     models = importlib.import_module(f'{scope}.registry').MODELS
     model = revert_sync_batchnorm(models.build(cfg.model)).eval()
     model, counted = counted_model(model, adapter, shape)
+    inputs = (torch.rand(1, 3, *shape), )
     with torch.no_grad():
-        info = get_model_complexity_info(
-            model, inputs=(torch.rand(1, 3, *shape), ), show_table=True,
-            show_arch=False)
-    return dict(info, counted=counted)
+        flops = FlopAnalyzer(model, inputs).set_op_handle(
+            'aten::scaled_dot_product_attention', attention_flop_jit)
+        info = dict(flops=flops.total(), params=parameter_count(model)[''],
+                    counted=counted)
+        if table:
+            info['out_table'] = complexity_stats_table(
+                flops=flops, activations=ActivationAnalyzer(model, inputs),
+                show_param_shapes=True)
+    info['flops_str'] = f'{info["flops"] / 1e9:.2f}G'
+    info['params_str'] = f'{info["params"] / 1e6:.2f}M'
+    return info
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    info = complexity(args.config, args.shape, args.cfg_options)
+    info = complexity(args.config, args.shape, args.cfg_options, args.table)
     if args.table:
         print(info['out_table'])
     print(f'Input shape: (3, {args.shape[0]}, {args.shape[1]})\n'

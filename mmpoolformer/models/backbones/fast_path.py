@@ -10,7 +10,7 @@ memory passes, on any device.
   (``onednn_kernels.py``), for fp32 CPU tensors only;
 * ``FOLDED_EVAL``: without gradients in eval mode, standard torch ops;
 * ``ONEDNN_EVAL``: ``FOLDED_EVAL`` with oneDNN's fused linears, for fp32
-  CPU tensors only.
+  CPU tensors and for bf16 ones (a model converted to bf16).
 
 The folded forms keep maps channels_last and fold the norms' affines and
 the layer scales into neighbouring ops. Average pooling that excludes
@@ -91,10 +91,11 @@ def choose_block_path(fast_path: Optional[bool], x: torch.Tensor,
                               or torch.jit.is_tracing()
                               or torch.compiler.is_compiling()):
         return BlockPath.PLAIN
-    onednn = onednn_kernels.takes(x)
     if training or torch.is_grad_enabled():
-        return BlockPath.ONEDNN if onednn else BlockPath.FOLDED
-    return BlockPath.ONEDNN_EVAL if onednn else BlockPath.FOLDED_EVAL
+        return BlockPath.ONEDNN if onednn_kernels.takes(x) \
+            else BlockPath.FOLDED
+    return BlockPath.ONEDNN_EVAL if onednn_kernels.takes(x, inference=True) \
+        else BlockPath.FOLDED_EVAL
 
 
 def block_forward(block: nn.Module, path: BlockPath,

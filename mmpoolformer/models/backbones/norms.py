@@ -1,6 +1,7 @@
 """Norm layers for the paper's ablation that mmcv does not provide,
 registered in our scope (``norm_cfg=dict(type='LN2d')``)."""
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ...registry import MODELS
@@ -13,18 +14,20 @@ class LayerNorm2d(nn.Module):
     The original's ``LayerNormChannel``, with the same formula (it is the
     norm of the released ``metaformer_pppa``/``ppaa`` models). The default
     ``dict(type='GN', num_groups=1)`` instead normalises channels and space
-    together: the paper's Modified Layer Norm.
+    together: the paper's Modified Layer Norm. ``bias=False`` drops the
+    shift, as the MetaFormer baselines' norms do.
     """
     _abbr_ = 'ln'
 
-    def __init__(self, num_channels: int, eps: float = 1e-5) -> None:
+    def __init__(self, num_channels: int, eps: float = 1e-5,
+                 bias: bool = True) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.ones(num_channels))
-        self.bias = nn.Parameter(torch.zeros(num_channels))
+        self.bias = nn.Parameter(torch.zeros(num_channels)) if bias else None
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        mean = x.mean(1, keepdim=True)
-        var = (x - mean).pow(2).mean(1, keepdim=True)
-        x = (x - mean) / torch.sqrt(var + self.eps)
-        return self.weight[:, None, None] * x + self.bias[:, None, None]
+        # channels last for F.layer_norm: a view of a channels_last map.
+        x = F.layer_norm(x.permute(0, 2, 3, 1), x.shape[1:2], self.weight,
+                         self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)

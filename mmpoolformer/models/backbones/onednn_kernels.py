@@ -7,8 +7,9 @@ Inductor uses for CPU) computes ``linear(x)`` with its bias,
 tensors and has no autograd: :func:`linear` and :func:`linear_add` run it
 forward inside autograd Functions whose backward is standard matrix
 products; :func:`linear_gelu` is for inference only. :func:`takes` admits
-fp32 CPU tensors outside autocast; everything else uses the torch
-fallbacks in ``fast_path.py``.
+fp32 CPU tensors outside autocast and, for inference, bf16 CPU tensors (a
+model converted to bf16, ``precision/inference.py``); everything else uses
+the torch fallbacks in ``fast_path.py``.
 """
 from functools import lru_cache
 from typing import Optional
@@ -25,12 +26,17 @@ def linear_pointwise() -> Optional[object]:
     return getattr(torch.ops.mkldnn, '_linear_pointwise', None)
 
 
-def takes(x: torch.Tensor) -> bool:
-    """Whether the oneDNN kernels may run on ``x``: a CPU fp32 tensor,
-    no CPU autocast (which ``F.linear`` follows and these ops do not),
+def takes(x: torch.Tensor, inference: bool = False) -> bool:
+    """Whether the oneDNN kernels may run on ``x``: a CPU fp32 tensor
+    without CPU autocast (which ``F.linear`` follows and these ops do not)
+    or, for ``inference``, a bf16 one (what autocast would compute too),
     oneDNN enabled and the op present."""
-    return x.device.type == 'cpu' and x.dtype == torch.float32 and \
-        not torch.is_autocast_enabled('cpu') and \
+    if x.dtype == torch.bfloat16:
+        dtype_fits = inference
+    else:
+        dtype_fits = x.dtype == torch.float32 and \
+            not torch.is_autocast_enabled('cpu')
+    return dtype_fits and x.device.type == 'cpu' and \
         torch.backends.mkldnn.enabled and linear_pointwise() is not None
 
 

@@ -19,10 +19,9 @@ import torch.nn.functional as F
 from mmcv.cnn import build_activation_layer
 from mmcv.cnn.bricks import DropPath
 from mmengine.logging import print_log
-from mmengine.model import BaseModule, PretrainedInit, initialize
+from mmengine.model import BaseModule, initialize
 from mmengine.model.weight_init import trunc_normal_init
 from torch import nn
-from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint as activation_checkpoint
 
 from ...registry import MODELS
@@ -32,6 +31,7 @@ from . import token_mixers as _token_mixers  # noqa: F401 registers mixers
 from .arguments import check_known
 from .fast_path import (BlockPath, block_forward, check_fast_path,
                         choose_block_path, is_foldable)
+from .stage_options import NUM_STAGES, DenseOptions, split_pretrained
 
 ARCH_SETTINGS: Dict[str, dict] = {
     's12': dict(layers=[2, 2, 6, 2], embed_dims=[64, 128, 320, 512],
@@ -77,7 +77,6 @@ METAFORMER_ARCHS: Dict[str, dict] = {
         token_mixers=['pooling', 'pooling', _spatial_fc(14), _spatial_fc(7)]),
 }
 
-NUM_STAGES = 4
 _ARCH_DEFAULTS = dict(mlp_ratios=[4] * NUM_STAGES, layer_scale_init_value=1e-5,
                       token_mixers='pooling',
                       norm_cfg=dict(type='GN', num_groups=1),
@@ -203,14 +202,15 @@ class PositionEmbedding(nn.Module):
 
 
 class Mlp(nn.Module):
-    """The channel MLP, as two 1x1 convolutions."""
+    """The channel MLP, as two 1x1 convolutions (without biases in the
+    MetaFormer baselines)."""
 
     def __init__(self, dim: int, hidden_dim: int, act_cfg: dict,
-                 drop: float = 0.) -> None:
+                 drop: float = 0., bias: bool = True) -> None:
         super().__init__()
-        self.fc1 = nn.Conv2d(dim, hidden_dim, 1)
+        self.fc1 = nn.Conv2d(dim, hidden_dim, 1, bias=bias)
         self.act = build_activation_layer(act_cfg)
-        self.fc2 = nn.Conv2d(hidden_dim, dim, 1)
+        self.fc2 = nn.Conv2d(hidden_dim, dim, 1, bias=bias)
         self.drop = nn.Dropout(drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -265,7 +265,7 @@ class PoolFormerBlock(nn.Module):
 
 
 @MODELS.register_module()
-class PoolFormer(BaseModule):
+class PoolFormer(DenseOptions, BaseModule):
     """PoolFormer backbone for classification and dense prediction.
 
     Module names follow the original: ``patch_embed``, ``network`` (each
@@ -319,6 +319,7 @@ class PoolFormer(BaseModule):
             (optionally with ``prefix``, or in a list with other init
             configs) loads original, timm, mmpretrain or detector files.
     """
+    STEM = 'patch_embed'
 
     def __init__(self,
                  arch: Union[str, dict] = 's12',
@@ -350,20 +351,10 @@ class PoolFormer(BaseModule):
         super().__init__(init_cfg=init_cfg)
         settings = resolve_arch(arch)
         layers, embed_dims = settings['layers'], settings['embed_dims']
-        self.arch_name = arch if isinstance(arch, str) else 'custom'
-        self.embed_dims = list(embed_dims)
-        self.fork_feat = fork_feat
+        self._set_dense_options(arch, embed_dims, fork_feat,
+                                check_out_indices(out_indices),
+                                frozen_stages, norm_eval, with_cp)
         self.fork_last3 = bool(fork_last3)
-        self.out_indices = check_out_indices(out_indices)
-        # The channels of each map that ``forward_features`` returns.
-        self.out_channels = [embed_dims[i] for i in self.out_indices] \
-            if fork_feat else [embed_dims[-1]]
-        if not -1 <= frozen_stages <= NUM_STAGES:
-            raise ValueError(f'frozen_stages must be in [-1, {NUM_STAGES}], '
-                             f'got {frozen_stages}.')
-        self.frozen_stages = frozen_stages
-        self.norm_eval = norm_eval
-        self.with_cp = with_cp
         self.fast_path = check_fast_path(fast_path)
         self.strides = [in_stride * down_stride ** i
                         for i in range(NUM_STAGES)]
@@ -443,26 +434,6 @@ class PoolFormer(BaseModule):
             modules.append(getattr(self, f'norm{2 * stage}'))
         return modules
 
-    def _freeze_stages(self) -> None:
-        if self.frozen_stages < 0:
-            return
-        frozen = [self.patch_embed]
-        for stage in range(self.frozen_stages):
-            frozen += self.stage_modules(stage)
-        for module in frozen:
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad = False
-
-    def train(self, mode: bool = True) -> 'PoolFormer':
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for module in self.modules():
-                if isinstance(module, _BatchNorm):
-                    module.eval()
-        return self
-
     def init_weights(self) -> None:
         """Initialise as the original does from scratch, then apply the
         other ``init_cfg`` entries, then load each ``Pretrained`` one
@@ -470,12 +441,9 @@ class PoolFormer(BaseModule):
         our format-aware loader."""
         from mmpoolformer.checkpoints.weight_files import load_pretrained
 
-        cfgs = self.init_cfg or []
-        cfgs = [cfgs] if isinstance(cfgs, dict) else list(cfgs)
-        pretrained = [cfg for cfg in cfgs
-                      if cfg['type'] in ('Pretrained', PretrainedInit)]
+        pretrained, others = split_pretrained(self.init_cfg)
         self.apply(init_from_scratch)
-        initialize(self, [cfg for cfg in cfgs if cfg not in pretrained])
+        initialize(self, others)
         for cfg in pretrained:
             load_pretrained(self, cfg['checkpoint'],
                             map_location=cfg.get('map_location', 'cpu'),

@@ -62,10 +62,11 @@ class Attention(nn.Module):
 
     As in the released MetaFormer models, q is scaled by ``head_dim**-0.5``
     before its product with k (the original's trick for a stable product).
+    The MetaFormer baselines (CAFormer) project without a bias.
     """
 
     def __init__(self, dim: int, head_dim: int = 32,
-                 qkv_bias: bool = False) -> None:
+                 qkv_bias: bool = False, proj_bias: bool = True) -> None:
         super().__init__()
         if dim % head_dim:
             raise ValueError(f'attention mixer: dim {dim} is not divisible '
@@ -74,7 +75,7 @@ class Attention(nn.Module):
         self.num_heads = dim // head_dim
         self.scale = head_dim ** -0.5
         self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
-        self.proj = nn.Linear(dim, dim)
+        self.proj = nn.Linear(dim, dim, bias=proj_bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape

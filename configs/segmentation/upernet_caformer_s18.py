@@ -1,0 +1,13 @@
+# UperNet with a CAFormer-S18 backbone (MetaFormer Baselines for Vision:
+# separable convolutions in stages 1-2, attention in stages 3-4) on ADE20K,
+# 160k iterations, with ConvFormer-S18's recipe (upernet_convformer_s18.py:
+# mmseg's Swin-T UperNet). No ADE20K figure is published for it. It starts
+# from sail-sg/metaformer's released ImageNet-1K file.
+_base_ = ['./upernet_convformer_s18.py']
+
+model = dict(
+    backbone=dict(
+        arch='caformer_s18',
+        init_cfg=dict(
+            checkpoint='https://huggingface.co/sail/dl/resolve/main/'
+            'caformer/caformer_s18.pth')))

@@ -1,0 +1,224 @@
+"""The MetaFormer baselines (PoolFormerV2, ConvFormer, CAFormer) against the
+transcription of sail-sg/metaformer: each arch loads the reference's weights
+in both released layouts through ``init_cfg=Pretrained`` and computes its
+logits (1e-5, fp32); and the dense-backbone options."""
+import os.path as osp
+import re
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mmpoolformer.checkpoints.weight_files import CheckpointError
+from mmpoolformer.config_checks import check_wiring
+from mmpoolformer.config_checks.model_wiring import WiringError
+from mmpoolformer.libraries import load_config
+from mmpoolformer.models import BASELINE_ARCHS, MetaFormer
+from mmpoolformer.models.backbones.metaformer_baselines_keys import \
+    detect_layout
+from tests import reference_metaformer_baselines as ref
+from tests.tool_support import REPO
+
+SQUARE, NON_SQUARE = (224, 224), (96, 128)
+TINY_CAFORMER = dict(BASELINE_ARCHS['caformer_s18'], layers=[1, 1, 2, 1],
+                     embed_dims=[32, 32, 64, 64])
+BIG = ('poolformerv2_m36', 'poolformerv2_m48', 'convformer_m36',
+       'convformer_b36', 'caformer_m36', 'caformer_b36')
+
+
+def built_empty(build, *args, **kwargs) -> nn.Module:
+    """A model built without drawing initial weights (all of them are set
+    afterwards, and drawing 100M of them is slow): on the meta device, then
+    given CPU memory."""
+    with torch.device('meta'):
+        model = build(*args, **kwargs)
+    return model.to_empty(device='cpu').eval()
+
+
+def reference(arch: str, seed: int = 0) -> nn.Module:
+    """The original model with random weights (std .02) and every norm
+    weight, scale, bias and StarReLU drawn around 1, so that a mix-up
+    between them shows (its own initialisation, all replaced, is
+    skipped)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ref, 'trunc_normal_', lambda tensor, std: tensor)
+        model = ref.metaformer(arch).eval()
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.normal_(1. if param.dim() == 1 else 0.,
+                          .2 if param.dim() == 1 else .02, generator=gen)
+    return model
+
+
+def timm_layout(state_dict: dict, arch: str) -> dict:
+    """An original file in timm's layout, as timm's ``checkpoint_filter_fn``
+    writes it: renamed, with 1x1 convolutions in the stages that do not
+    attend (timm runs those channels-first)."""
+    mixers = ref.ARCHS[arch]['token_mixers']
+    attending = [i for i, mixer in enumerate(mixers)
+                 if mixer is ref.Attention] if isinstance(mixers, list) \
+        else []
+    out = {}
+    for key, value in state_dict.items():
+        key = re.sub(r'downsample_layers.([0-9]+)', r'stages.\1.downsample',
+                     key)
+        key = re.sub(r'([0-9]+).([0-9]+)', r'\1.blocks.\2', key)
+        key = key.replace('stages.0.downsample', 'stem')
+        key = key.replace('post_norm', 'norm').replace('pre_norm', 'norm')
+        key = re.sub(r'^head', 'head.fc', key)
+        key = re.sub(r'^norm', 'head.norm', key)
+        stage = re.match(r'stages\.(\d+)\.blocks', key)
+        if value.dim() == 2 and stage and int(stage[1]) not in attending \
+                and re.search(r'(pwconv\d|mlp\.fc\d)\.weight$', key):
+            value = value[..., None, None]
+        out[key] = value
+    return out
+
+
+def load_through_init_cfg(model: MetaFormer, state_dict: dict,
+                          path) -> None:
+    torch.save(state_dict, path)
+    model.init_cfg = dict(type='Pretrained', checkpoint=str(path))
+    model.init_weights()
+
+
+@pytest.mark.parametrize('arch', sorted(BASELINE_ARCHS))
+def test_logits_match_original_in_both_layouts(arch, tmp_path):
+    """Each layout loads strictly (every tensor of the model from the
+    file), so one input size per layout checks it: the original's at
+    224x224, timm's at a non-square size (both there for the big archs)."""
+    original = reference(arch)
+    files = {'original': original.state_dict()}
+    files['timm'] = timm_layout(files['original'], arch)
+    sizes = {'original': NON_SQUARE if arch in BIG else SQUARE,
+             'timm': NON_SQUARE}
+    inputs = {size: torch.randn(1, 3, *size) for size in sizes.values()}
+    with torch.no_grad():
+        expected = {size: original(x) for size, x in inputs.items()}
+    del original
+    ours = built_empty(MetaFormer, arch, fork_feat=False)
+    for layout, state_dict in files.items():
+        assert detect_layout(state_dict) == layout
+        load_through_init_cfg(ours, state_dict, tmp_path / f'{layout}.pth')
+        with torch.no_grad():
+            logits = ours(inputs[sizes[layout]])
+        torch.testing.assert_close(logits, expected[sizes[layout]], rtol=0,
+                                   atol=1e-5,
+                                   msg=lambda m: f'{layout} layout: {m}')
+
+
+def test_caformer_attends_at_any_size(tmp_path):
+    """Token grids that no window or patch size divides (50x34 at stride 4,
+    13x9 at stride 16); and the dense maps, normalised per location, are
+    the original's stage outputs."""
+    original = reference('caformer_s18')
+    ours = MetaFormer('caformer_s18', fork_feat=False).eval()
+    load_through_init_cfg(ours, original.state_dict(), tmp_path / 'ca.pth')
+    dense = MetaFormer('caformer_s18', out_indices=(2, 3)).eval()
+    dense.load_state_dict(ours.state_dict(), strict=False)
+    x = torch.randn(1, 3, 200, 136)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), original(x), rtol=0, atol=1e-5)
+        maps = dense(x)
+        y = x
+        for i in range(4):
+            y = original.stages[i](original.downsample_layers[i](y))
+            if i == 2:
+                stage2 = y
+    for got, want in zip(maps, (stage2, y)):
+        want = F.layer_norm(want, want.shape[-1:], eps=1e-6)
+        torch.testing.assert_close(got, want.permute(0, 3, 1, 2), rtol=0,
+                                   atol=1e-5)
+
+
+@pytest.mark.parametrize('out_indices', [(0, 1, 2, 3), (1, 3)])
+def test_dense_outputs(out_indices):
+    model = MetaFormer('convformer_s18', out_indices=out_indices).eval()
+    with torch.no_grad():
+        maps = model(torch.randn(2, 3, 96, 128))
+    dims, strides = [64, 128, 320, 512], [4, 8, 16, 32]
+    assert model.out_channels == [dims[i] for i in out_indices]
+    assert [tuple(m.shape) for m in maps] == [
+        (2, dims[i], 96 // strides[i], 128 // strides[i])
+        for i in out_indices]
+    assert [n for n, _ in model.named_children() if n.startswith('norm')] \
+        == [f'norm{i}' for i in out_indices]
+    assert not hasattr(model, 'head')
+
+
+def test_dense_backbone_loads_a_classification_file(tmp_path):
+    original = reference('poolformerv2_s12')
+    model = MetaFormer('poolformerv2_s12')
+    load_through_init_cfg(model, original.state_dict(), tmp_path / 'c.pth')
+    torch.testing.assert_close(model.stages[2].blocks[1].res_scale1.scale,
+                               original.stages[2][1].res_scale1.scale)
+
+
+def test_frozen_stages_and_norm_eval():
+    model = MetaFormer('poolformerv2_s12', frozen_stages=2, norm_eval=True,
+                       out_norm_cfg=dict(type='BN')).train()
+    frozen = [model.stem, model.stages[0], model.stages[1], model.norm0,
+              model.norm1]
+    for module in frozen:
+        assert not module.training
+        assert not any(p.requires_grad for p in module.parameters())
+    for module in (model.stages[2], model.norm2, model.stages[3]):
+        assert all(p.requires_grad for p in module.parameters())
+    # norm_eval: BatchNorm stays in eval mode, the rest trains
+    assert not model.norm3.training and model.stages[3].training
+
+
+def test_with_cp_and_drop_path():
+    torch.manual_seed(0)
+    plain = MetaFormer(TINY_CAFORMER, out_indices=(3, ))
+    checkpointed = MetaFormer(TINY_CAFORMER, out_indices=(3, ), with_cp=True)
+    checkpointed.load_state_dict(plain.state_dict())
+    x = torch.randn(1, 3, 64, 64)
+    for model in (plain, checkpointed):
+        model(x)[0].sum().backward()
+    for p, q in zip(plain.parameters(), checkpointed.parameters()):
+        torch.testing.assert_close(p.grad, q.grad)
+    rates = [getattr(b.drop_path, 'drop_prob', 0.) for s in
+             MetaFormer(TINY_CAFORMER, drop_path_rate=.3).stages
+             for b in s.blocks]
+    assert rates == pytest.approx(torch.linspace(0, .3, 5).tolist())
+
+
+def test_foreign_files_are_refused_by_name(tmp_path):
+    model = MetaFormer('convformer_s18')
+    other = MetaFormer('caformer_s18').state_dict()
+    with pytest.raises(CheckpointError, match=r"(?s)convformer_s18.*no place "
+                       r'in it: stages\.2\.blocks\.0\.token_mixer\.proj.*'
+                       r'not in the file: .*token_mixer\.pwconv1'):
+        load_through_init_cfg(model, other, tmp_path / 'caformer.pth')
+    narrower = MetaFormer(dict(BASELINE_ARCHS['convformer_s18'],
+                               embed_dims=[32, 64, 160, 256])).state_dict()
+    with pytest.raises(CheckpointError, match=r'(?s)differ in shape, e\.g\.'
+                       r'.*stem\.conv\.weight: \(32, 3, 7, 7\) in the file, '
+                       r'\(64, 3, 7, 7\) in the model'):
+        load_through_init_cfg(model, narrower, tmp_path / 'narrow.pth')
+    poolformer_v1 = {'patch_embed.proj.weight': torch.zeros(64, 3, 7, 7),
+                     'network.0.0.norm1.weight': torch.ones(64)}
+    with pytest.raises(CheckpointError, match="type='PoolFormer'"):
+        load_through_init_cfg(model, poolformer_v1, tmp_path / 'v1.pth')
+
+
+def test_unknown_arch_lists_the_valid_ones():
+    with pytest.raises(ValueError, match='caformer_s18.*poolformerv2_m48'):
+        MetaFormer('caformer_s19')
+
+
+def test_configs_are_wired_as_poolformer_ones():
+    """The wiring check knows MetaFormer: its arguments, and the widths its
+    out_indices give the neck."""
+    config = osp.join(REPO, 'configs', 'detection',
+                      'retinanet_poolformerv2_s12.py')
+    with pytest.raises(WiringError, match=r"MetaFormer arch 'caformer_m36'"
+                       r'.*outputs maps of \[192, 384, 576\] channels'):
+        check_wiring(load_config(config, {'model.backbone.arch':
+                                          'caformer_m36'}))
+    with pytest.raises(WiringError, match="no argument 'fork_last3'"):
+        check_wiring(load_config(config,
+                                 {'model.backbone.fork_last3': True}))

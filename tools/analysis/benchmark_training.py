@@ -1,0 +1,156 @@
+"""Training speed of the demo's three models: the original operations in
+fp32 against our default (the fast path) in fp32 and in CPU bf16.
+
+    .venv/bin/python -m mmpoolformer.demo     # data/demo/, once
+    .venv/bin/python tools/analysis/benchmark_training.py \\
+        [--models retinanet mask_rcnn fpn] [--rounds 5] [--threads 2]
+
+Each model is built from its demo config (tools/demo.py's ``MODELS``) with
+its initial weights, and trains on one fixed batch of the demo's training
+data (the config's own loader and pipeline: 2 images, 256x192 for the
+detectors, 256x256 crops for Semantic FPN). A step is what mmengine's
+training loop runs: ``model.train_step`` (data preprocessor, forward,
+losses, backward, gradient clipping where the config clips, optimizer
+step). Variants, each with its own copy of the same weights:
+
+* ``original fp32``: ``fast_path=False`` (the original operations), a plain
+  ``OptimWrapper``;
+* ``default fp32``: our default backbone, a plain ``OptimWrapper``;
+* ``default bf16``: our default backbone, ``CPUBf16OptimWrapper``
+  (``tools/train.py --bf16``).
+
+All run in one process, alternating (the order reversed every other
+round), so load from other processes hits them alike; each speed-up is the
+median of the per-round ratios to ``original fp32``. The load average is
+printed at the start and the end. Each variant's first-step loss, on the
+same weights and batch, is printed beside the original's.
+"""
+import argparse
+import copy
+import os
+import statistics
+import time
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from mmengine.logging import MMLogger
+from mmengine.optim import OptimWrapper, build_optim_wrapper
+from mmengine.registry import MODELS, init_default_scope
+from mmengine.runner import Runner
+
+from mmpoolformer.libraries import load_config
+from mmpoolformer.precision import bf16_optim_wrapper, require_cpu_bf16
+from mmpoolformer.testing import REPO, load_tool
+
+DEMO_MODELS = {m.key: m for m in load_tool('demo.py').MODELS}
+VARIANTS = ('original fp32', 'default fp32', 'default bf16')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--models', nargs='+', choices=list(DEMO_MODELS),
+                        default=list(DEMO_MODELS), help='which demo models')
+    parser.add_argument('--rounds', type=int, default=5,
+                        help='timed rounds per model (after one warm-up)')
+    parser.add_argument('--threads', type=int, default=2,
+                        help='torch intra-op threads')
+    parser.add_argument('--seed', type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.threads < 1:
+        parser.error('--rounds and --threads must be at least 1')
+    return args
+
+
+class Trainer:
+    """One variant: a model and its optimizer wrapper, stepping on a
+    batch as mmengine's training loop does."""
+
+    def __init__(self, model: torch.nn.Module, optim_wrapper: dict) -> None:
+        self.model = model.train()
+        self.optim_wrapper = build_optim_wrapper(model, optim_wrapper)
+
+    def step(self, batch: dict) -> float:
+        """One training step on ``batch``; its total loss."""
+        log_vars = self.model.train_step(batch, self.optim_wrapper)
+        return log_vars['loss'].item()
+
+
+def build_trainers(config: str, seed: int) -> Dict[str, Trainer]:
+    cfg = load_config(os.path.join(REPO, config))
+    init_default_scope(cfg.default_scope)
+    torch.manual_seed(seed)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    original = copy.deepcopy(model)
+    original.backbone.fast_path = False
+    fp32 = dict(cfg.optim_wrapper, type=OptimWrapper.__name__)
+    return {
+        'original fp32': Trainer(original, fp32),
+        'default fp32': Trainer(copy.deepcopy(model), fp32),
+        'default bf16': Trainer(model, bf16_optim_wrapper(cfg.optim_wrapper)),
+    }
+
+
+def demo_batch(config: str, seed: int) -> dict:
+    """The first batch of the config's training loader (data/demo/)."""
+    cfg = load_config(os.path.join(REPO, config))
+    root = os.path.join(REPO, 'data', 'demo')
+    if not os.path.isdir(root):
+        raise SystemExit(f'{root} is missing: build the demo data first '
+                         '(.venv/bin/python -m mmpoolformer.demo).')
+    os.chdir(REPO)  # the demo configs name data/demo relative to the repo
+    init_default_scope(cfg.default_scope)
+    loader = Runner.build_dataloader(cfg.train_dataloader, seed=seed)
+    return next(iter(loader))
+
+
+def time_step(trainer: Trainer, batch: dict) -> float:
+    start = time.perf_counter()
+    trainer.step(batch)
+    return time.perf_counter() - start
+
+
+def bench_model(key: str, args: argparse.Namespace) -> None:
+    demo = DEMO_MODELS[key]
+    batch = demo_batch(demo.config, args.seed)
+    trainers = build_trainers(demo.config, args.seed)
+    # Warm-up: the first step of each, on the same weights, batch and
+    # random state (Mask R-CNN samples RoIs at random).
+    losses = {}
+    for name, trainer in trainers.items():
+        torch.manual_seed(args.seed)
+        losses[name] = trainer.step(batch)
+    times: Dict[str, List[float]] = {name: [] for name in trainers}
+    for rnd in range(args.rounds):
+        order = list(trainers) if rnd % 2 == 0 else list(trainers)[::-1]
+        for name in order:
+            times[name].append(time_step(trainers[name], batch))
+    shape = 'x'.join(map(str, batch['inputs'][0].shape))
+    print(f'\n== {demo.title}, training step on {len(batch["inputs"])} '
+          f'images ({shape} before padding), {args.threads} threads, '
+          f'{args.rounds} rounds; load average {os.getloadavg()[0]:.1f} ==')
+    print(f'{"variant":<15}{"median s":>10}{"best s":>8}{"speed-up":>10}'
+          f'{"first loss":>12}')
+    base = times[VARIANTS[0]]
+    for name, runs in times.items():
+        ratio = statistics.median(b / t for b, t in zip(base, runs))
+        print(f'{name:<15}{statistics.median(runs):10.3f}{min(runs):8.3f}'
+              f'{ratio:9.2f}x{losses[name]:12.4f}')
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
+    support = require_cpu_bf16('benchmark_training.py')
+    torch.set_num_threads(args.threads)
+    # Quiet: init_weights logs every parameter to the current logger.
+    MMLogger.get_instance('benchmark_training', log_level='WARNING')
+    print(f'torch {torch.__version__}, {args.threads} threads, bf16 on '
+          f'{support.describe()}; load average at start '
+          f'{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; speed-up = '
+          'median per-round ratio to the original fp32 step')
+    for key in args.models:
+        bench_model(key, args)
+
+
+if __name__ == '__main__':
+    main()
