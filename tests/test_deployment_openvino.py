@@ -4,11 +4,12 @@ tools/deployment/test.py scores as tools/test.py does on the same weights.
 
 Tiny seeded models (one block per stage) on 64 px graphs keep this fast.
 """
-import os.path as osp
+import glob
 import pickle
 import re
 from typing import Dict
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -27,13 +28,6 @@ pytest.importorskip('openvino')
 # tests.tiny_data's ADE classes after reduce_zero_label: 1, 8, 15 -> 0, 7, 14.
 TINY_ADE_CLASSES = (0, 7, 14)
 PHOTOS = ('astronaut', 'chelsea', 'coffee')
-# The COCO metric and mmdet's dump of the predictions.
-DUMPING = """
-test_evaluator = [
-    dict(type='CocoMetric', metric='bbox',
-         ann_file={data!r} + 'annotations/instances_val.json'),
-    dict(type='DumpDetResults', out_file_path={dump!r})]
-"""
 
 
 def tiny_models(root) -> Dict[str, tuple]:
@@ -137,41 +131,58 @@ def logged_metrics(output: str) -> Dict[str, float]:
             re.findall(r'(\S+/\S+|aAcc|mIoU|mAcc): (-?[\d.]+)', line)}
 
 
+def label_maps(folder) -> Dict[str, np.ndarray]:
+    """The label PNGs ``--out DIR`` wrote, by file name."""
+    return {png.name: np.array(Image.open(png))
+            for png in sorted(folder.iterdir())}
+
+
 def test_deployed_segmentor_scores_as_tools_test(tiny, tmp_path):
     """mIoU, mAcc and aAcc of the graph, in ONNX Runtime and in OpenVINO
     f32, equal PyTorch's (the plain operations the graph holds) through
-    mmseg's IoUMetric."""
+    mmseg's IoUMetric; ``--out DIR`` writes the same label maps and
+    ``--show-dir`` draws each image."""
     config, checkpoint, graph = tiny['fpn_data_classes']
     eager = run_tool('test.py', config, checkpoint, '--work-dir',
-                     str(tmp_path / 'eager'), '--cfg-options',
+                     str(tmp_path / 'eager'), '--out',
+                     str(tmp_path / 'eager_maps'), '--cfg-options',
                      'model.backbone.fast_path=False')
     want = logged_metrics(eager.stdout + eager.stderr)
     assert set(want) == {'aAcc', 'mIoU', 'mAcc'} and want['mIoU'] > 0
+    want_maps = label_maps(tmp_path / 'eager_maps')
+    assert len(want_maps) == 4
     for backend, name in (('onnxruntime', 'ONNX Runtime'),
                           ('openvino', 'OpenVINO')):
+        maps, drawn = tmp_path / f'{backend}_maps', tmp_path / 'drawn'
         deployed = run_tool('deployment/test.py', config, graph,
                             '--backend', backend, '--precision', 'f32',
-                            '--work-dir', str(tmp_path / backend))
+                            '--work-dir', str(tmp_path / backend),
+                            '--out', str(maps), '--show-dir', str(drawn))
         output = deployed.stdout + deployed.stderr
         assert f'in {name} ' in output
         assert logged_metrics(output) == want, backend
+        got_maps = label_maps(maps)
+        assert list(got_maps) == list(want_maps)
+        for file_name, label_map in want_maps.items():
+            assert np.array_equal(got_maps[file_name], label_map), file_name
+    assert len(glob.glob(str(drawn / 'vis_data' / 'vis_image' / '*.png'))
+               ) == 4
 
 
 def test_deployed_detector_dumps_what_tools_test_dumps(tiny, tmp_path):
-    """The COCO metrics and the predictions mmdet's DumpDetResults pickles
-    equal PyTorch's, in ONNX Runtime."""
+    """The COCO metrics and the predictions ``--out FILE.pkl`` dumps (mmdet's
+    DumpDetResults) equal PyTorch's, in ONNX Runtime; ``--show-dir`` draws
+    each image."""
     config, checkpoint, graph = tiny['retinanet']
-    dump = tmp_path / 'predictions.pkl'
-    data = osp.join(osp.dirname(config), 'retinanet_data', '')
-    dumping = write_config(str(tmp_path / 'dumping.py'), DETECTION, data,
-                           extra=DUMPING.format(data=data, dump=str(dump)))
-    runs = {}
+    runs, drawn = {}, tmp_path / 'drawn'
     for how, tool, model, flags in (
             ('eager', 'test.py', checkpoint,
              ['--cfg-options', 'model.backbone.fast_path=False']),
-            ('deployed', 'deployment/test.py', graph, [])):
-        result = run_tool(tool, dumping, model, '--work-dir',
-                          str(tmp_path / how), *flags)
+            ('deployed', 'deployment/test.py', graph,
+             ['--show-dir', str(drawn)])):
+        dump = tmp_path / f'{how}.pkl'
+        result = run_tool(tool, config, model, '--work-dir',
+                          str(tmp_path / how), '--out', str(dump), *flags)
         with open(dump, 'rb') as f:
             runs[how] = (logged_metrics(result.stdout + result.stderr),
                          pickle.load(f))
@@ -187,6 +198,7 @@ def test_deployed_detector_dumps_what_tools_test_dumps(tiny, tmp_path):
         torch.testing.assert_close(a['scores'], e['scores'], rtol=0,
                                    atol=1e-4)
         assert torch.equal(a['labels'], e['labels'])
+    assert len(glob.glob(str(drawn / '*.jpg'))) == 4
 
 
 def test_tools_refuse_a_precision_the_backend_lacks(tiny, capsys):

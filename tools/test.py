@@ -16,55 +16,28 @@ import argparse
 
 from mmengine.config import Config, ConfigDict
 
-from mmpoolformer.cli.display import check_display
 from mmpoolformer.cli.run_setup import (add_bf16_arg, add_common_args,
                                         build_runner, setup_config)
+from mmpoolformer.cli.test_outputs import (add_dump_metric, add_output_args,
+                                           apply_output_args,
+                                           check_output_args)
 from mmpoolformer.libraries import adapter_for
 from mmpoolformer.precision.hooks import enable_bf16_testing
-
-PICKLE = ('.pkl', '.pickle')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument(
-        '--out', help='dump the predictions: mmdet to a .pkl; mmseg to a '
-        'folder of predicted label PNGs (as its tools/test.py) or a .pkl')
-    parser.add_argument(
-        '--show', action='store_true',
-        help='show each image with its prediction in a window')
-    parser.add_argument(
-        '--show-dir', help='save the images with the predictions drawn '
-        'into this folder (mmseg: into its vis_data/vis_image/)')
-    parser.add_argument('--wait-time', type=float, default=2,
-                        help='with --show: seconds per image')
+    add_output_args(parser)
     parser.add_argument('--tta', action='store_true',
                         help="test-time augmentation: the config's "
                         'tta_model and tta_pipeline')
     add_bf16_arg(parser, 'test')
     add_common_args(parser)
     args = parser.parse_args(argv)
-    if args.show:
-        check_display()
+    check_output_args(args)
     return args
-
-
-def draw_predictions(cfg: Config, args: argparse.Namespace) -> None:
-    """Switch on the visualization hook for ``--show``/``--show-dir``."""
-    hook = cfg.default_hooks.get('visualization')
-    if hook is None:
-        raise ValueError(
-            f'--show/--show-dir need default_hooks.visualization in '
-            f"{cfg.filename}; add visualization=dict(type="
-            "'DetVisualizationHook') (mmdet) or dict(type="
-            "'SegVisualizationHook') (mmseg).")
-    hook['draw'] = True
-    if args.show:
-        hook.update(show=True, wait_time=args.wait_time)
-    if args.show_dir:
-        adapter_for(cfg.default_scope).save_drawings(cfg, args.show_dir)
 
 
 def use_tta(cfg: Config) -> None:
@@ -86,12 +59,9 @@ def build_test_config(args: argparse.Namespace) -> Config:
     cfg.load_from = args.checkpoint
     if args.bf16:
         enable_bf16_testing(cfg)
-    if args.show or args.show_dir:
-        draw_predictions(cfg, args)
+    apply_output_args(cfg, args)
     if args.tta:
         use_tta(cfg)
-    if args.out is not None and not args.out.endswith(PICKLE):
-        adapter_for(cfg.default_scope).save_label_maps(cfg, args.out)
     return cfg
 
 
@@ -99,9 +69,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = build_test_config(args)
     runner = build_runner(cfg)
-    if args.out is not None and args.out.endswith(PICKLE):
-        runner.test_evaluator.metrics.append(
-            adapter_for(cfg.default_scope).dump_metric(args.out))
+    add_dump_metric(runner, cfg, args)
     runner.test()
 
 

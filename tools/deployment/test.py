@@ -3,13 +3,16 @@ OpenVINO, with the library's own dataset, metrics and logs.
 
     python tools/deployment/test.py CONFIG FILE.onnx
         [--backend {onnxruntime,openvino}] [--precision {auto,f32,bf16}]
-        [--threads N] [--work-dir DIR] [--cfg-options ...]
+        [--threads N] [--out FILE.pkl|DIR] [--show] [--show-dir DIR]
+        [--work-dir DIR] [--cfg-options ...]
 
 mmengine's Runner runs the config's test loop and ``test_evaluator`` (COCO
 bbox/segm mAP, mIoU) as ``tools/test.py`` does, with the model swapped for
 :class:`~mmpoolformer.deployment.DeployedModel`: the config's data
 preprocessor, the graph in the runtime, then the heads' post-processing.
 The graph must take the test pipeline's sizes (export with --dynamic).
+``--out``, ``--show`` and ``--show-dir`` mean what they mean in
+``tools/test.py``.
 """
 import argparse
 import os.path as osp
@@ -17,6 +20,9 @@ import sys
 
 from mmpoolformer.cli.run_setup import (add_common_args, build_runner,
                                         setup_config)
+from mmpoolformer.cli.test_outputs import (add_dump_metric, add_output_args,
+                                           apply_output_args,
+                                           check_output_args)
 from mmpoolformer.deployment import deployed_model_config
 from mmpoolformer.deployment.runtimes import (add_runtime_args,
                                               check_runtime_args)
@@ -28,9 +34,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'from')
     parser.add_argument('model', help='the .onnx file from pytorch2onnx.py')
     add_runtime_args(parser)
+    add_output_args(parser)
     add_common_args(parser)
     args = parser.parse_args(argv)
     check_runtime_args(parser, args)
+    check_output_args(args)
     if not osp.isfile(args.model):
         parser.error(f'{args.model!r} does not exist; write it with '
                      'tools/deployment/pytorch2onnx.py --dynamic')
@@ -44,7 +52,9 @@ def main(argv=None) -> int:
                                       args.backend, args.precision,
                                       args.threads)
     cfg.load_from = None  # the graph holds the weights
+    apply_output_args(cfg, args)
     runner = build_runner(cfg)
+    add_dump_metric(runner, cfg, args)
     runner.logger.info(f'testing {args.model} in '
                        f'{runner.model.runtime.description}')
     runner.test()

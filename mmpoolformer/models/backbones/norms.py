@@ -25,9 +25,11 @@ class LayerNorm2d(nn.Module):
         self.weight = nn.Parameter(torch.ones(num_channels))
         self.bias = nn.Parameter(torch.zeros(num_channels)) if bias else None
         self.eps = eps
+        # A constant, not x.shape[1:2]: exporters would record a shape op.
+        self.normalized_shape = (num_channels, )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # channels last for F.layer_norm: a view of a channels_last map.
-        x = F.layer_norm(x.permute(0, 2, 3, 1), x.shape[1:2], self.weight,
-                         self.bias, self.eps)
+        x = F.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape,
+                         self.weight, self.bias, self.eps)
         return x.permute(0, 3, 1, 2)
