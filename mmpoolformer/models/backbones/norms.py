@@ -28,6 +28,8 @@ class LayerNorm2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # channels last for F.layer_norm: a view of a channels_last map.
-        x = F.layer_norm(x.permute(0, 2, 3, 1), x.shape[1:2], self.weight,
-                         self.bias, self.eps)
+        # The weight's shape, not the input's: a constant when exported with
+        # dynamic sizes, which ONNX's LayerNormalization needs.
+        x = F.layer_norm(x.permute(0, 2, 3, 1), self.weight.shape,
+                         self.weight, self.bias, self.eps)
         return x.permute(0, 3, 1, 2)
