@@ -16,6 +16,7 @@ from mmpoolformer.deployment import (OnnxPredictor, export_onnx,
                                      largest_difference, make_exportable)
 from mmpoolformer.deployment.export import load_model
 from mmpoolformer.libraries import load_config
+from mmpoolformer.models.backbones.metaformer_baselines import BASELINE_ARCHS
 from mmpoolformer.testing import load_tool, perturb_affines
 from tests.tool_support import DETECTION, REPO, SEGMENTATION, write_config
 
@@ -36,6 +37,13 @@ model = dict(
 test_dataloader = dict(
     dataset=dict(metainfo=dict(classes=('person', 'car', 'dog'))))
 """
+# The MetaFormer baselines' mixers (separable convolution; attention in
+# CAFormer's last two stages, one and two heads of 32 channels here) in the
+# tiny models above, their PoolFormer backbone replaced.
+TINY_BASELINES = {
+    family: dict(BASELINE_ARCHS[f'{family}_s18'], layers=[1, 1, 1, 1],
+                 embed_dims=[8, 16, 32, 64])
+    for family in ('convformer', 'caformer')}
 # Every arch once (the segmentation configs), both detectors and the hybrid
 # backbone; the detectors' S24/S36 configs differ from S12's (S18's for
 # ConvFormer and CAFormer) only in the backbone, exported here with
@@ -54,10 +62,15 @@ def tiny(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp('deploy')
     templates = dict(fpn=SEGMENTATION, retinanet=DETECTION,
                      mask_rcnn=MASK_RCNN)
+    swaps = {f'{name}_{family}': (name, 'model["backbone"] = ' + repr(
+        dict(_delete_=True, type='MetaFormer', arch=arch, init_cfg=None)))
+        for name in ('fpn', 'mask_rcnn')
+        for family, arch in TINY_BASELINES.items()}
+    swaps.update({name: (name, '') for name in templates})
     made = {}
-    for name, template in templates.items():
-        config = write_config(str(root / f'{name}.py'), template,
-                              str(root / 'unused_data'))
+    for name, (template, extra) in swaps.items():
+        config = write_config(str(root / f'{name}.py'), templates[template],
+                              str(root / 'unused_data'), extra=extra)
         made[name] = (config, save_initial_checkpoint(
             config, str(root / f'{name}.pth'), seed=0))
     made['photo'] = str(root / 'chelsea.png')
@@ -92,7 +105,10 @@ def pytorch_prediction(config: str, checkpoint: str, image: str):
     return inference_model(model, image)
 
 
-@pytest.mark.parametrize('name', ['fpn', 'retinanet', 'mask_rcnn'])
+@pytest.mark.parametrize('name', [
+    'fpn', 'retinanet', 'mask_rcnn', 'fpn_convformer', 'fpn_caformer',
+    'mask_rcnn_convformer', 'mask_rcnn_caformer'
+])
 def test_onnx_predictions_equal_pytorch(name, tiny, tmp_path, capsys):
     config, checkpoint = tiny[name]
     onnx = str(tmp_path / f'{name}.onnx')
@@ -105,7 +121,7 @@ def test_onnx_predictions_equal_pytorch(name, tiny, tmp_path, capsys):
 
     expected = pytorch_prediction(config, checkpoint, tiny['photo'])
     actual = OnnxPredictor(config, onnx)(tiny['photo'])
-    if name == 'fpn':
+    if name.startswith('fpn'):
         same = expected.pred_sem_seg.data == actual.pred_sem_seg.data
         assert same.float().mean() >= 0.999
     else:

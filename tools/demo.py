@@ -1,8 +1,14 @@
 """The demo behind `make demo`: PoolFormer-S12 RetinaNet, Mask R-CNN and
 Semantic FPN learn real photos on the CPU in about 10 minutes.
 
-    python tools/demo.py [--work-dir work_dirs/demo] [--only retinanet ...]
-                         [--threads N] [--bf16]
+    python tools/demo.py [--arch convformer_s18] [--only retinanet ...]
+                         [--work-dir work_dirs/demo/ARCH] [--threads N]
+                         [--bf16]
+
+``--arch`` trains a MetaFormer baseline (PoolFormerV2, ConvFormer, CAFormer)
+with the same recipes instead: the demo configs' backbone is swapped through
+``--cfg-options`` (mmpoolformer.demo.archs), shown on each command line.
+``--bf16`` trains in bf16 on the CPU's AMX units (tools/train.py --bf16).
 
 It builds the demo dataset (``python -m mmpoolformer.demo``), then for each
 model evaluates the untrained model with tools/test.py, trains it with
@@ -18,8 +24,9 @@ import os.path as osp
 import sys
 import time
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
+from mmpoolformer.demo.archs import DEFAULT_ARCH, DEMO_ARCHS, cli_options
 from mmpoolformer.testing import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -81,40 +88,55 @@ def own_visualizer(model: DemoModel, stage: str) -> List[str]:
     return [f'visualizer.name=demo_{model.key}_{stage}']
 
 
-def run_model(model: DemoModel, work_dir: str, photos: Dict[str, str],
-              progress: Progress, train_flags: Sequence[str] = ()) -> dict:
+def demo_options(model: DemoModel, arch: str) -> Dict[str, Any]:
+    """The ``--cfg-options`` that make ``model``'s demo config train
+    ``arch``."""
+    from mmpoolformer.demo.archs import arch_options
+    from mmpoolformer.libraries import load_config
+    return arch_options(arch, load_config(model.config))
+
+
+def run_model(model: DemoModel, arch: str, work_dir: str,
+              photos: Dict[str, str], progress: Progress,
+              train_flags: Sequence[str] = ()) -> dict:
     """Evaluate untrained, train, evaluate trained, draw; return figures."""
     from mmpoolformer.demo.predict import (draw_predictions,
                                            save_initial_checkpoint)
     from mmpoolformer.demo.report import read_losses, read_test_metrics
 
+    options = demo_options(model, arch)
+    arch_args = cli_options(options)
+    title = f'{model.title} ({arch})'
     out = osp.join(work_dir, model.key)
     init = osp.join(out, 'init.pth')
-    progress.stage(f'{model.title}: evaluate the untrained model')
-    save_initial_checkpoint(model.config, init)
+    progress.stage(f'{title}: evaluate the untrained model')
+    save_initial_checkpoint(model.config, init, cfg_options=options)
     run_tool('test', [model.config, init,
                       '--work-dir', osp.join(out, 'untrained'),
-                      '--cfg-options', *own_visualizer(model, 'untrained')])
+                      '--cfg-options', *arch_args,
+                      *own_visualizer(model, 'untrained')])
     before = read_test_metrics(osp.join(out, 'untrained'))
 
-    progress.stage(f'{model.title}: train from the untrained model')
+    progress.stage(f'{title}: train from the untrained model')
     run_tool('train', [model.config, *train_flags,
                        '--work-dir', osp.join(out, 'train'),
-                       '--cfg-options', f'load_from={init}',
+                       '--cfg-options', *arch_args, f'load_from={init}',
                        'randomness.seed=0', *own_visualizer(model, 'train')])
     checkpoint = trained_checkpoint(osp.join(out, 'train'))
 
-    progress.stage(f'{model.title}: evaluate the trained model and draw it')
+    progress.stage(f'{title}: evaluate the trained model and draw it')
     run_tool('test', [model.config, checkpoint,
                       '--work-dir', osp.join(out, 'trained'),
                       '--show-dir', osp.join(out, 'pictures', 'val'),
-                      '--cfg-options', *own_visualizer(model, 'trained')])
+                      '--cfg-options', *arch_args,
+                      *own_visualizer(model, 'trained')])
     after = read_test_metrics(osp.join(out, 'trained'))
     drawn = draw_predictions(model.config, checkpoint, photos,
-                             osp.join(out, 'pictures', 'new_photos'))
+                             osp.join(out, 'pictures', 'new_photos'),
+                             cfg_options=options)
     iters, losses = read_losses(osp.join(out, 'train'))
     os.remove(init)  # large, and rebuilt in a second
-    return dict(title=model.title, iters=iters, losses=losses,
+    return dict(title=title, iters=iters, losses=losses,
                 before={k: before.get(k, 0.0) for k in model.metrics},
                 after={k: after.get(k, 0.0) for k in model.metrics},
                 pictures=[osp.join(out, 'pictures', 'val'),
@@ -160,8 +182,13 @@ def summarise(results: Sequence[dict], work_dir: str, seconds: float) -> bool:
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--work-dir', default='work_dirs/demo',
-                        help='runs, pictures and the summary go here')
+    parser.add_argument(
+        '--arch', default=DEFAULT_ARCH, choices=DEMO_ARCHS, metavar='ARCH',
+        help=f'the backbone to train (default: {DEFAULT_ARCH}); one of '
+        f'{", ".join(DEMO_ARCHS)}')
+    parser.add_argument('--work-dir',
+                        help='runs, pictures and the summary go here '
+                        '(default: work_dirs/demo/ARCH)')
     parser.add_argument('--only', nargs='+', choices=[m.key for m in MODELS],
                         help='run only these models (default: all three)')
     parser.add_argument(
@@ -182,6 +209,7 @@ def parse_args(argv=None) -> argparse.Namespace:
             require_cpu_bf16('--bf16')
         except Bf16UnavailableError as error:
             parser.error(str(error))
+    args.work_dir = args.work_dir or osp.join('work_dirs', 'demo', args.arch)
     return args
 
 
@@ -205,7 +233,8 @@ def main(argv=None) -> int:
               for name in sorted(os.listdir(infer_dir))}
     os.makedirs(args.work_dir, exist_ok=True)
     train_flags = ['--bf16'] if args.bf16 else []
-    results = [run_model(m, args.work_dir, photos, progress, train_flags)
+    results = [run_model(m, args.arch, args.work_dir, photos, progress,
+                         train_flags)
                for m in models]
     learned = summarise(results, args.work_dir, progress.elapsed())
     if not learned:

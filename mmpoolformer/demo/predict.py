@@ -2,23 +2,24 @@
 predictions drawn on photos with mmdet's / mmseg's own visualizers."""
 import os
 import os.path as osp
-from typing import Dict
+from typing import Dict, Optional
 
 import mmcv
 import torch
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import set_random_seed
 
 from ..checkpoints import use_safe_checkpoint_loading
-from ..libraries import adapter_for
+from ..libraries import adapter_for, load_config
 
 
-def save_initial_checkpoint(config: str, out_file: str, seed: int = 0) -> str:
-    """Build the model of ``config``, initialise it (``init_weights``, with
-    ``seed``) and save it, so the same untrained model can be evaluated by
-    ``tools/test.py`` and then trained with ``load_from``."""
-    cfg = Config.fromfile(config)
+def save_initial_checkpoint(config: str, out_file: str, seed: int = 0,
+                            cfg_options: Optional[dict] = None) -> str:
+    """Build the model of ``config`` (with ``cfg_options`` merged),
+    initialise it (``init_weights``, with ``seed``) and save it, so the same
+    untrained model can be evaluated by ``tools/test.py`` and then trained
+    with ``load_from``."""
+    cfg = load_config(config, cfg_options)
     init_default_scope(cfg.default_scope)
     from mmengine.registry import MODELS
     set_random_seed(seed)
@@ -31,14 +32,17 @@ def save_initial_checkpoint(config: str, out_file: str, seed: int = 0) -> str:
 
 
 def draw_predictions(config: str, checkpoint: str, images: Dict[str, str],
-                     out_dir: str, score_thr: float = 0.3) -> Dict[str, str]:
-    """Run the trained model on each image and draw its predictions (boxes
-    and masks, or the class map) into ``out_dir/<name>.jpg``."""
+                     out_dir: str, score_thr: float = 0.3,
+                     cfg_options: Optional[dict] = None) -> Dict[str, str]:
+    """Run the trained model of ``config`` (with ``cfg_options`` merged)
+    on each image and draw its predictions (boxes and masks, or the class
+    map) into ``out_dir/<name>.jpg``."""
     use_safe_checkpoint_loading()
-    adapter = adapter_for(Config.fromfile(config).default_scope)
+    cfg = load_config(config, cfg_options)
+    adapter = adapter_for(cfg.default_scope)
     os.makedirs(out_dir, exist_ok=True)
     infer, draw_args = adapter.inference(), adapter.draw_args(score_thr)
-    model = adapter.init_model(config, checkpoint, device='cpu')
+    model = adapter.init_model(cfg, checkpoint, device='cpu')
     visualizer = adapter.visualizer(f'demo:{osp.abspath(out_dir)}')
     visualizer.dataset_meta = model.dataset_meta
     written = {}
