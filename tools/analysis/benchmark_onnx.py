@@ -73,6 +73,7 @@ def runners(case: dict, seed: int, threads: int, workdir: str
     original operations in eager mode."""
     plain = build_model(case['config'], seed)
     make_exportable(plain)
+    plain.backbone.fast_path = False  # the original operations
     fast = copy.deepcopy(plain)
     fast.backbone.fast_path = True
     path = os.path.join(workdir, 'model.onnx')
