@@ -183,6 +183,9 @@ def test_wrappers_and_a_switched_pipeline_name_their_bad_samples(tmp_path):
     config = write_config(str(tmp_path / 'seg.py'), SEGMENTATION, root)
     cfg = load_config(config)
     cfg.work_dir = str(tmp_path / 'work')
+    # A visualizer of its own: mmengine keeps named instances for the
+    # process, and a later in-process run would log into this work dir.
+    cfg.visualizer['name'] = 'test_bad_data_switched_pipeline'
     runner = CheckedRunner.from_cfg(cfg)
     dataset = runner.train_dataloader.dataset
     assert type(dataset.pipeline) is NamedErrorsCompose
