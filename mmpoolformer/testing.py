@@ -10,19 +10,7 @@ from typing import Sequence, Tuple
 import torch
 from torch import nn
 
-PACKAGE = osp.dirname(osp.abspath(__file__))
-REPO = osp.dirname(PACKAGE)
-
-
-def tools_dir() -> str:
-    """``tools/``: in a source checkout beside the package, in a wheel
-    install inside it as ``.mim/tools`` (where mim runs them from)."""
-    for path in (osp.join(PACKAGE, '.mim', 'tools'), osp.join(REPO, 'tools')):
-        if osp.isdir(path):
-            return path
-    raise FileNotFoundError(
-        f'No tools/ beside {PACKAGE} nor in its .mim/: reinstall mmpoolformer '
-        '(pip install . copies the tools into mmpoolformer/.mim/tools).')
+from .mim_files import mim_path
 
 
 def load_tool(path: str) -> ModuleType:
@@ -30,7 +18,7 @@ def load_tool(path: str) -> ModuleType:
     as a module, to call its functions in-process."""
     name = osp.splitext(path)[0].replace('/', '_')
     spec = importlib.util.spec_from_file_location(
-        f'mmpoolformer_tools_{name}', osp.join(tools_dir(), path))
+        f'mmpoolformer_tools_{name}', osp.join(mim_path('tools'), path))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -16,13 +16,14 @@ from PIL import Image
 from skimage import data
 
 from mmpoolformer.libraries import load_config
+from mmpoolformer.mim_files import REPO
 from mmpoolformer.models.backbones import onednn_kernels
 from mmpoolformer.precision import (Bf16UnavailableError, bf16_support,
                                     capability, prepare_bf16_inference)
 from mmpoolformer.precision.agreement import (box_agreement,
                                               calibrate_detection_scores,
                                               label_agreement)
-from mmpoolformer.testing import REPO, load_tool, perturb_affines
+from mmpoolformer.testing import load_tool, perturb_affines
 from tests.tiny_data import write_tiny_coco
 from tests.tool_support import DETECTION, run_tool, write_config
 

@@ -246,8 +246,8 @@ def convert(state_dict: StateDict, target: str,
     return FROM_ORIGINAL[target](state_dict)
 
 
-def _strip_prefix(state_dict: StateDict, prefix: str,
-                  path_or_url: str) -> StateDict:
+def strip_prefix(state_dict: StateDict, prefix: str,
+                 path_or_url: str) -> StateDict:
     """The tensors under ``prefix`` (as mmengine's ``Pretrained`` init
     takes them), with the prefix removed."""
     prefix = prefix if prefix.endswith('.') else prefix + '.'
@@ -268,6 +268,17 @@ def shape_mismatches(state_dict: Mapping, own: Mapping) -> List[str]:
             f'{tuple(own[k].shape)} in the model'
             for k, v in state_dict.items()
             if k in own and hasattr(v, 'shape') and v.shape != own[k].shape]
+
+
+def check_shapes_fit(state_dict: Mapping, own: Mapping, misfit: str,
+                     fix: str) -> None:
+    """Raise :class:`CheckpointError` (``misfit``, the keys whose shapes
+    differ, then ``fix``) when a key of both has another shape."""
+    mismatched = shape_mismatches(state_dict, own)
+    if mismatched:
+        raise CheckpointError(
+            f'{misfit} {len(mismatched)} keys differ in shape, e.g.\n  '
+            + '\n  '.join(mismatched[:8]) + f'\n{fix}')
 
 
 def _check_released_arch(own: StateDict, state_dict: StateDict,
@@ -296,18 +307,15 @@ def load_pretrained(model: nn.Module, path_or_url: str,
 
     state_dict = unwrap_state_dict(load_file(path_or_url, map_location))
     if prefix:
-        state_dict = _strip_prefix(state_dict, prefix, path_or_url)
+        state_dict = strip_prefix(state_dict, prefix, path_or_url)
     fmt = detect_format(state_dict)
     state_dict = TO_ORIGINAL[fmt](state_dict)
     own = model.state_dict()
     _check_released_arch(own, state_dict, path_or_url)
-    mismatched = shape_mismatches(state_dict, own)
-    if mismatched:
-        raise CheckpointError(
-            f'{path_or_url} does not fit this PoolFormer (it is probably for '
-            f'another arch); {len(mismatched)} keys differ in shape, e.g.\n  '
-            + '\n  '.join(mismatched[:8]) +
-            '\nChoose the arch the checkpoint was trained with.')
+    check_shapes_fit(state_dict, own,
+                     f'{path_or_url} does not fit this PoolFormer (it is '
+                     'probably for another arch);',
+                     'Choose the arch the checkpoint was trained with.')
     matched = [k for k in state_dict if k in own]
     if not matched:
         raise CheckpointError(

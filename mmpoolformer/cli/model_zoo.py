@@ -9,6 +9,8 @@ from typing import Dict, Optional
 
 import yaml
 
+from ..mim_files import mim_path
+
 # A metafile metric: the key of the evaluator's result that measures it and
 # the factor to the metafile's unit (mmdet's COCO AP is 0-1, the papers' %).
 MEASURED_AS = {
@@ -21,15 +23,7 @@ MEASURED_AS = {
 def model_index_path() -> str:
     """``model-index.yml`` as installed (``mmpoolformer/.mim/``) or, run
     from a source checkout, at the repository's root."""
-    package = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    candidates = [osp.join(package, '.mim', 'model-index.yml'),
-                  osp.join(osp.dirname(package), 'model-index.yml')]
-    for path in candidates:
-        if osp.isfile(path):
-            return path
-    raise FileNotFoundError(
-        f'No model-index.yml at {" or ".join(candidates)}; reinstall '
-        'mmpoolformer (pip install -e . lays out mmpoolformer/.mim/).')
+    return mim_path('model-index.yml')
 
 
 def _read_yaml(path: str) -> dict:

@@ -30,7 +30,8 @@ from mmpoolformer.deployment import build_runtime, export_onnx, make_exportable
 from mmpoolformer.deployment.export import TensorOutputs
 from mmpoolformer.deployment.runtimes import choose_precision
 from mmpoolformer.libraries import load_config
-from mmpoolformer.testing import REPO, largest_difference, perturb_affines
+from mmpoolformer.mim_files import REPO
+from mmpoolformer.testing import largest_difference, perturb_affines
 
 CASES = {
     'ade': dict(title='Semantic FPN-S12, 512x512',

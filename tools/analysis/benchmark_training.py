@@ -39,8 +39,9 @@ from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import Runner
 
 from mmpoolformer.libraries import load_config
+from mmpoolformer.mim_files import REPO
 from mmpoolformer.precision import bf16_optim_wrapper, require_cpu_bf16
-from mmpoolformer.testing import REPO, load_tool
+from mmpoolformer.testing import load_tool
 
 DEMO_MODELS = {m.key: m for m in load_tool('demo.py').MODELS}
 VARIANTS = ('original fp32', 'default fp32', 'default bf16')

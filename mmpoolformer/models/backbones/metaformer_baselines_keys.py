@@ -22,8 +22,8 @@ from mmengine.logging import print_log
 from torch import nn
 
 from mmpoolformer.checkpoints.weight_files import (CheckpointError, StateDict,
-                                                   _strip_prefix, load_file,
-                                                   shape_mismatches,
+                                                   check_shapes_fit, load_file,
+                                                   strip_prefix,
                                                    unwrap_state_dict)
 
 _SIGNATURES = {'timm': 'stem.conv.weight',
@@ -96,13 +96,9 @@ def fit_baseline_weights(model: nn.Module, state_dict: StateDict,
     own = model.state_dict()
     ours = _as_conv_weights(to_our_names(state_dict, layout), own)
     arch = getattr(model, 'arch_name', 'custom')
-    mismatched = shape_mismatches(ours, own)
-    if mismatched:
-        raise CheckpointError(
-            f'{source} does not fit MetaFormer arch {arch!r}: '
-            f'{len(mismatched)} keys differ in shape, e.g.\n  '
-            + '\n  '.join(mismatched[:8]) +
-            '\nBuild the arch the file was trained with.')
+    check_shapes_fit(ours, own,
+                     f'{source} does not fit MetaFormer arch {arch!r}:',
+                     'Build the arch the file was trained with.')
     # a dense backbone has no classifier; a file may lack output norms.
     skipped = sorted(k for k in ours if k not in own and (
         k.startswith('head.') or _OUTPUT_NORM.match(k)))
@@ -134,7 +130,7 @@ def load_baseline_weights(model: nn.Module, path_or_url: str,
     ``model`` strictly, as :func:`fit_baseline_weights` checks."""
     state_dict = unwrap_state_dict(load_file(path_or_url, map_location))
     if prefix:
-        state_dict = _strip_prefix(state_dict, prefix, path_or_url)
+        state_dict = strip_prefix(state_dict, prefix, path_or_url)
     fit = fit_baseline_weights(model, state_dict, path_or_url)
     with torch.no_grad():
         model.load_state_dict(fit['state_dict'], strict=False)
