@@ -11,7 +11,8 @@ mmcv registers its norms. A user adds a mixer with
 ``custom_imports``.
 
 Into mmdet's and mmseg's ``MODELS`` we add only our backbones (and the
-original's ``poolformer_*_feat`` names), never overwriting theirs. Into
+original's ``poolformer_*_feat`` names) and, into mmdet's, our
+``CPUSingleRoIExtractor``, never overwriting theirs. Into
 mmengine's ``HOOKS`` and ``RUNNERS`` go our hooks and ``CheckedRunner``
 under names of their own. Nothing of the libraries is wrapped or replaced.
 """
@@ -38,17 +39,26 @@ def backbones() -> Dict[str, type]:
             **LEGACY_BUILDERS}
 
 
-def register_all() -> List[str]:
-    """Register our backbones into every installed library's MODELS
-    registry; return the libraries that have them."""
+def library_models(library: str) -> Dict[str, type]:
+    """What goes into ``library``'s MODELS: our backbones, and for mmdet
+    the RoI extractor (a builder: the class imports mmdet's models)."""
     modules = backbones()
+    if library == 'mmdet':
+        from .models.roi_heads import cpu_single_roi_extractor
+        modules['CPUSingleRoIExtractor'] = cpu_single_roi_extractor
+    return modules
+
+
+def register_all() -> List[str]:
+    """Register our models into every installed library's MODELS
+    registry; return the libraries that have them."""
     registered = []
     for library in LIBRARIES:
         try:
             models = importlib.import_module(f'{library}.registry').MODELS
         except ImportError:
             continue
-        for name, module in modules.items():
+        for name, module in library_models(library).items():
             existing = models.module_dict.get(name)
             if existing is None:
                 models.register_module(name, module=module)
@@ -62,4 +72,4 @@ def register_all() -> List[str]:
 
 
 __all__ = ['LIBRARIES', 'MODELS', 'SCOPE', 'TOKEN_MIXERS', 'backbones',
-           'register_all']
+           'library_models', 'register_all']

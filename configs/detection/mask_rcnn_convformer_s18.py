@@ -21,7 +21,12 @@ model = dict(
             type='Pretrained',
             checkpoint='https://huggingface.co/sail/dl/resolve/main/'
             'convformer/convformer_s18.pth')),
-    neck=dict(in_channels=[64, 128, 320, 512]))
+    neck=dict(in_channels=[64, 128, 320, 512]),
+    # RoIAlign threaded on the CPU (mmcv's own kernel on a GPU), with
+    # mmcv's outputs: mmpoolformer/models/roi_heads/cpu_roi_align.py.
+    roi_head=dict(
+        bbox_roi_extractor=dict(type='CPUSingleRoIExtractor'),
+        mask_roi_extractor=dict(type='CPUSingleRoIExtractor')))
 
 param_scheduler = [
     dict(

@@ -20,7 +20,12 @@ model = dict(
             type='Pretrained',
             checkpoint='https://github.com/sail-sg/poolformer/releases/'
             'download/v1.0/poolformer_s12.pth.tar')),
-    neck=dict(in_channels=[64, 128, 320, 512], num_outs=5))
+    neck=dict(in_channels=[64, 128, 320, 512], num_outs=5),
+    # RoIAlign threaded on the CPU (mmcv's own kernel on a GPU), with
+    # mmcv's outputs: mmpoolformer/models/roi_heads/cpu_roi_align.py.
+    roi_head=dict(
+        bbox_roi_extractor=dict(type='CPUSingleRoIExtractor'),
+        mask_roi_extractor=dict(type='CPUSingleRoIExtractor')))
 
 optim_wrapper = dict(
     optimizer=dict(

@@ -13,11 +13,12 @@ training loop runs: ``model.train_step`` (data preprocessor, forward,
 losses, backward, gradient clipping where the config clips, optimizer
 step). Variants, each with its own copy of the same weights:
 
-* ``original fp32``: ``fast_path=False`` (the original operations), a plain
-  ``OptimWrapper``;
-* ``default fp32``: our default backbone, a plain ``OptimWrapper``;
-* ``default bf16``: our default backbone, ``CPUBf16OptimWrapper``
-  (``tools/train.py --bf16``).
+* ``original fp32``: ``fast_path=False`` on the backbone and on Mask
+  R-CNN's ``CPURoIAlign`` (the original operations and mmcv's RoIAlign), a
+  plain ``OptimWrapper``;
+* ``default fp32``: our defaults, a plain ``OptimWrapper``;
+* ``default bf16``: our defaults, ``tools/train.py --bf16``'s optimizer
+  wrapper (``CPUBf16OptimWrapper``, the fused AdamW step).
 
 All run in one process, alternating (the order reversed every other
 round), so load from other processes hits them alike; each speed-up is the
@@ -83,7 +84,9 @@ def build_trainers(config: str, seed: int) -> Dict[str, Trainer]:
     model = MODELS.build(cfg.model)
     model.init_weights()
     original = copy.deepcopy(model)
-    original.backbone.fast_path = False
+    for module in original.modules():  # the backbone, CPURoIAlign
+        if hasattr(module, 'fast_path'):
+            module.fast_path = False
     fp32 = dict(cfg.optim_wrapper, type=OptimWrapper.__name__)
     return {
         'original fp32': Trainer(original, fp32),
