@@ -3,6 +3,7 @@ under bf16 autocast with fp32 parameters, gradients and optimizer state;
 clips, accumulates and resumes as OptimWrapper does; tools/train.py
 --bf16 and a config's ``optim_wrapper.type`` both reach it through
 mmengine's Runner; a CPU without native bf16 gets a clear error."""
+import copy
 import math
 import os.path as osp
 
@@ -11,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
+from mmengine.optim import build_optim_wrapper
 from torch import nn
 
 from mmpoolformer.models import PoolFormer
@@ -190,6 +192,34 @@ def test_bf16_keeps_the_config_but_the_loss_scaler():
         type='CPUBf16OptimWrapper', optimizer=dict(type='AdamW', lr=2e-4),
         clip_grad=dict(max_norm=10), accumulative_counts=2,
         paramwise_cfg=dict(norm_decay_mult=0.))
+
+
+@needs_bf16
+@pytest.mark.parametrize('optimizer,fused', [
+    (dict(type='SGD', lr=0.1), True),
+    (dict(type=torch.optim.Adam, lr=0.1), True),
+    (dict(type='AdamW', lr=0.1, fused=True), True),
+    (dict(type='AdamW', lr=0.1, foreach=False), False),  # the user's choice
+    (dict(type='AdamW', lr=0.1, fused=False), False),
+    (dict(type='RMSprop', lr=0.1), False),  # no fused CPU kernel
+])
+def test_the_wrapper_steps_with_the_fused_kernel(optimizer, fused):
+    """Where the optimizer has a fused CPU kernel and the config chose
+    none; and its step is the unfused step's, to float rounding."""
+    torch.manual_seed(0)
+    model = nn.Linear(3, 2)
+    plain = copy.deepcopy(model)
+    wrapper = build_optim_wrapper(model, dict(type='CPUBf16OptimWrapper',
+                                              optimizer=optimizer))
+    reference = build_optim_wrapper(plain, dict(type='OptimWrapper',
+                                                optimizer=optimizer))
+    assert all(bool(group.get('fused')) == fused
+               for group in wrapper.optimizer.param_groups)
+    for _ in range(3):
+        for net, optim in ((model, wrapper), (plain, reference)):
+            optim.update_params(net(torch.ones(4, 3)).square().sum())
+    for ours, theirs in zip(model.parameters(), plain.parameters()):
+        torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
 # A config that names the wrapper itself (as mmdet's and mmseg's own

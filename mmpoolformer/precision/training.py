@@ -45,12 +45,17 @@ from .capability import require_cpu_bf16
 # What AmpOptimWrapper takes beside OptimWrapper's arguments; a config
 # switched to bf16 drops them (bf16 needs no loss scaler).
 AMP_ONLY_KEYS = ('loss_scale', 'dtype', 'use_fsdp')
+# torch's optimizers with a fused CPU kernel (torch >= 2.4), which
+# CPUBf16OptimWrapper switches to.
+FUSED_CPU_OPTIMIZERS = ('Adam', 'AdamW', 'SGD', 'Adagrad')
 
 
 @OPTIM_WRAPPERS.register_module()
 class CPUBf16OptimWrapper(OptimWrapper):
     """:class:`~mmengine.optim.OptimWrapper` whose forward runs under CPU
-    bf16 autocast, without a loss scaler; fp32 parameters on the CPU.
+    bf16 autocast, without a loss scaler; fp32 parameters on the CPU. An
+    Adam, AdamW, SGD or Adagrad optimizer that names no kernel steps with
+    torch's fused CPU kernel.
 
     Raises :class:`~mmpoolformer.precision.Bf16UnavailableError` on a CPU
     without native bf16 (emulated bf16 is slower than fp32), and
@@ -65,8 +70,11 @@ class CPUBf16OptimWrapper(OptimWrapper):
         for group in self.optimizer.param_groups:
             for param in group['params']:
                 _check_param(param)
+        fused = _use_fused_step(self.optimizer)
         print_log(f'{name}: training under CPU bf16 autocast on '
-                  f'{support.describe()}, fp32 parameters', logger='current')
+                  f'{support.describe()}, fp32 parameters'
+                  + (', the fused optimizer step' if fused else ''),
+                  logger='current')
 
     @contextmanager
     def optim_context(self, model: nn.Module) -> Iterator[None]:
@@ -113,6 +121,25 @@ def _to_fp32_nchw(value: Any) -> Any:
     if isinstance(value, dict):
         return type(value)((k, _to_fp32_nchw(v)) for k, v in value.items())
     return value
+
+
+def _use_fused_step(optimizer: Optimizer) -> bool:
+    """Switch ``optimizer`` to torch's fused CPU kernel where it has one
+    and the config chose no kernel (``fused``/``foreach`` unset); return
+    whether it runs fused. Once the products run in bf16, the per-tensor
+    fp32 update loop is a fifth of the demo's detector steps; the fused
+    kernel (the same update in one pass over each tensor) halves it."""
+    defaults = optimizer.defaults
+    if defaults.get('fused'):
+        return True
+    if type(optimizer).__name__ not in FUSED_CPU_OPTIMIZERS or any(
+            group.get('fused') is not None or group.get('foreach')
+            is not None for group in optimizer.param_groups):
+        return False
+    for group in optimizer.param_groups:  # what the step reads
+        group['fused'] = True
+    defaults['fused'] = True
+    return True
 
 
 def _check_param(param: torch.Tensor) -> None:
