@@ -42,10 +42,9 @@ class CPURoIAlign(RoIAlign):
                                 self.aligned)
 
 
-def gather_roi_align(feats: Tensor, rois: Tensor, output_size: Tuple[int,
-                                                                     int],
-                     spatial_scale: float, sampling_ratio: int,
-                     aligned: bool) -> Tensor:
+def gather_roi_align(feats: Tensor, rois: Tensor,
+                     output_size: Tuple[int, int], spatial_scale: float,
+                     sampling_ratio: int, aligned: bool) -> Tensor:
     """mmcv's average RoIAlign: ``feats`` ``B x C x H x W``, ``rois``
     ``N x 5`` (batch index, x1, y1, x2, y2) -> ``N x C x oh x ow``,
     computed in fp32 (mmcv's CPU kernel takes fp32 only)."""
