@@ -95,6 +95,49 @@ def test_trains_in_bf16_with_fp32_parameters_grads_and_state():
     assert out.dtype == torch.float32 and out.is_contiguous()
 
 
+class SharedConv(nn.Module):
+    """One convolution applied to three levels, as RetinaNet's head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(8, 8, 3, padding=1)
+        self.other = nn.Conv2d(8, 8, 1)
+        self.other.forward = lambda x: x  # a forward its owner set
+
+    def forward(self, levels):
+        return sum(self.conv(self.other(x)).square().mean() for x in levels)
+
+
+@needs_bf16
+def test_a_shared_convolution_casts_its_weight_once_per_forward():
+    torch.manual_seed(0)
+    model = SharedConv()
+    reference = copy.deepcopy(model)
+    wrapper = CPUBf16OptimWrapper(torch.optim.SGD(model.parameters(), 0.1))
+    levels = [torch.randn(2, 8, s, s) for s in (16, 8, 4)]
+    casts = []
+    with wrapper.optim_context(model):
+        with torch.autograd.graph.saved_tensors_hooks(
+                lambda t: casts.append(t) or t, lambda t: t):
+            loss = model(levels)
+    weights = {t.data_ptr() for t in casts if t.shape == (8, 8, 3, 3)}
+    assert len(weights) == 1  # one bf16 channels_last copy, used thrice
+    [weight] = [t for t in casts if t.shape == (8, 8, 3, 3)][:1]
+    assert weight.dtype == torch.bfloat16
+    assert weight.is_contiguous(memory_format=torch.channels_last)
+    # The gradient reaches the fp32 weight, as under autocast alone.
+    loss.backward()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        reference(levels).backward()
+    assert model.conv.weight.grad.dtype == torch.float32
+    torch.testing.assert_close(model.conv.weight.grad,
+                               reference.conv.weight.grad, rtol=0.05,
+                               atol=1e-4)
+    # Afterwards the modules' forwards are their own again.
+    assert 'forward' not in vars(model.conv)
+    assert model.other.forward(levels[0]) is levels[0]
+
+
 @needs_bf16
 def test_clip_grad_bounds_the_update():
     model, wrapper = tiny_setup('SGD', lr=1.0, clip_grad=dict(max_norm=1e-3))
