@@ -37,7 +37,7 @@ import torch
 from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.registry import MODELS, init_default_scope
-from mmengine.runner import Runner
+from mmengine.runner import Runner, set_random_seed
 
 from mmpoolformer.libraries import load_config
 from mmpoolformer.mim_files import REPO
@@ -104,6 +104,7 @@ def demo_batch(config: str, seed: int) -> dict:
                          '(.venv/bin/python -m mmpoolformer.demo).')
     os.chdir(REPO)  # the demo configs name data/demo relative to the repo
     init_default_scope(cfg.default_scope)
+    set_random_seed(seed)  # the same flips and crops in every run
     loader = Runner.build_dataloader(cfg.train_dataloader, seed=seed)
     return next(iter(loader))
 
