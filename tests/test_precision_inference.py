@@ -95,6 +95,18 @@ def test_bf16_flag_sets_the_test_loop_and_hook(tiny_detector_run):
     assert not plain.test_cfg.get('fp16', False)
 
 
+def test_fp16_loop_without_the_hook_gets_the_fix(tiny_detector_run):
+    """mmengine's fp16=True alone fails in mmcv's NMS on the CPU; the
+    CheckedRunner names the key and the hook instead."""
+    run = tiny_detector_run
+    result = run_tool('test.py', run.config, run.checkpoint,
+                      '--cfg-options', 'test_cfg.fp16=True', check=False)
+    assert result.returncode != 0
+    assert ("test_cfg: fp16=True runs RetinaNet under bf16 autocast on the "
+            'CPU') in result.stderr
+    assert "custom_hooks=[dict(type='Bf16InferenceHook')]" in result.stderr
+
+
 def build(config: str, scale, seed: int = 0):
     """The S12 model of ``config`` (random, affines around 1) and the
     pipeline that loads a photo at ``scale``."""

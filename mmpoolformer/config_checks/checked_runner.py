@@ -7,6 +7,7 @@ from mmengine.registry import MODELS, RUNNERS, Registry
 from mmengine.runner import Runner
 from torch import nn
 
+from ..precision.hooks import check_bf16_loop
 from .bad_data import build_dataset, name_sample_errors
 from .model_wiring import check_model
 
@@ -41,7 +42,10 @@ class CheckedRunner(Runner):
       label values outside the classes
       (:mod:`~mmpoolformer.config_checks.bad_data`), also after a hook
       (mmdet's ``PipelineSwitchHook``) gives the training set a new
-      pipeline.
+      pipeline;
+    - a detector's CPU test or val loop with ``fp16=True`` has
+      ``Bf16InferenceHook``
+      (:func:`~mmpoolformer.precision.hooks.check_bf16_loop`).
     """
 
     def build_model(self, model: Union[nn.Module, dict]) -> nn.Module:
@@ -49,6 +53,14 @@ class CheckedRunner(Runner):
             check_model(model, registry_resolver(MODELS,
                                                  model.get('_scope_')))
         return super().build_model(model)
+
+    def build_test_loop(self, loop):
+        check_bf16_loop(self, loop, 'test_cfg')
+        return super().build_test_loop(loop)
+
+    def build_val_loop(self, loop):
+        check_bf16_loop(self, loop, 'val_cfg')
+        return super().build_val_loop(loop)
 
     @staticmethod
     def build_dataloader(dataloader, seed: Optional[int] = None,

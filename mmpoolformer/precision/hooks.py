@@ -86,6 +86,27 @@ class Bf16InferenceHook(Hook):
             runner.logger.info(f'bf16 inference: {change}')
 
 
+def check_bf16_loop(runner, loop, key: str) -> None:
+    """Refuse, with the fix, a CPU test or val loop config ``loop`` (at
+    ``key``) with ``fp16=True`` for a detector without
+    :class:`Bf16InferenceHook`: mmengine's bf16 autocast alone hands the
+    heads' bf16 maps to mmdet's box decoding and mmcv's CPU NMS, which
+    fails deep inside mmcv with a dtype error."""
+    if not (isinstance(loop, dict) and loop.get('fp16')):
+        return
+    model = _model(runner)
+    detector = any(hasattr(model, head) for head in ('bbox_head',
+                                                     'rpn_head'))
+    if not detector or not _on_cpu(model) or any(
+            isinstance(hook, Bf16InferenceHook) for hook in runner.hooks):
+        return
+    raise ValueError(
+        f'{key}: fp16=True runs {type(model).__name__} under bf16 autocast '
+        "on the CPU, whose bf16 box maps mmcv's CPU NMS refuses. Add "
+        "custom_hooks=[dict(type='Bf16InferenceHook')] to the config "
+        f'(tools/test.py --bf16 sets both), or set {key}.fp16=False.')
+
+
 def enable_bf16_testing(cfg: Config, flag: str = '--bf16') -> None:
     """Set ``cfg`` (in place) to test in bf16 on the CPU: the test loop's
     ``fp16=True`` and a :class:`Bf16InferenceHook`; raise
