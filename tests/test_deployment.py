@@ -9,15 +9,14 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.registry import MODELS, init_default_scope
 from PIL import Image
 
 from mmpoolformer.deployment import (OnnxPredictor, export_onnx,
                                      largest_difference, make_exportable)
 from mmpoolformer.deployment.export import load_model
-from mmpoolformer.libraries import load_config
 from mmpoolformer.models.backbones.metaformer_baselines import BASELINE_ARCHS
-from mmpoolformer.testing import load_tool, perturb_affines
+from mmpoolformer.testing import load_tool
+from tests.model_support import build
 from tests.tool_support import DETECTION, REPO, SEGMENTATION, write_config
 
 pytest.importorskip('onnxruntime')
@@ -76,19 +75,6 @@ def tiny(tmp_path_factory) -> dict:
     made['photo'] = str(root / 'chelsea.png')
     Image.fromarray(inference_photos()['chelsea']).save(made['photo'])
     return made
-
-
-def build(config: str, **backbone) -> torch.nn.Module:
-    """``config``'s model, seeded, with norm affines and layer scales that
-    matter, and ``backbone`` options."""
-    cfg = load_config(config)
-    cfg.model.backbone.update(init_cfg=None, **backbone)
-    init_default_scope(cfg.default_scope)
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    perturb_affines(model)
-    return model.eval()
 
 
 def pytorch_prediction(config: str, checkpoint: str, image: str):

@@ -18,7 +18,7 @@ from mmpoolformer.deployment import OnnxPredictor, build_runtime
 from mmpoolformer.deployment.runtimes import choose_precision
 from mmpoolformer.precision import Bf16Support, Bf16UnavailableError
 from mmpoolformer.testing import load_tool
-from tests.test_deployment import build
+from tests.model_support import build
 from tests.tiny_data import write_tiny_ade, write_tiny_coco
 from tests.tool_support import DETECTION, SEGMENTATION, run_tool, write_config
 
