@@ -3,6 +3,7 @@ extractor that builds it."""
 import pytest
 import torch
 from mmcv.ops import RoIAlign
+from mmengine.registry import DefaultScope
 
 from mmpoolformer.models.roi_heads import CPURoIAlign, gather_roi_align
 
@@ -82,8 +83,9 @@ def test_extractor_builds_cpu_roi_align_and_matches_mmdet():
     config = dict(roi_layer=dict(type='RoIAlign', output_size=7,
                                  sampling_ratio=0),
                   out_channels=8, featmap_strides=[4, 8, 16, 32])
-    ours = MODELS.build(dict(config, type='CPUSingleRoIExtractor'))
-    theirs = MODELS.build(dict(config, type='SingleRoIExtractor'))
+    with DefaultScope.overwrite_default_scope('mmdet'):  # another test's
+        ours = MODELS.build(dict(config, type='CPUSingleRoIExtractor'))
+        theirs = MODELS.build(dict(config, type='SingleRoIExtractor'))
     assert type(theirs).__name__ == 'SingleRoIExtractor'
     assert all(type(layer) is CPURoIAlign for layer in ours.roi_layers)
     generator = torch.Generator().manual_seed(1)
