@@ -15,6 +15,7 @@ from mmpoolformer.config_checks import check_wiring
 from mmpoolformer.config_checks.model_wiring import WiringError
 from mmpoolformer.libraries import load_config
 from mmpoolformer.models import BASELINE_ARCHS, MetaFormer
+from mmpoolformer.models.backbones import metaformer_baselines
 from mmpoolformer.models.backbones.metaformer_baselines_keys import \
     detect_layout
 from tests import reference_metaformer_baselines as ref
@@ -171,14 +172,20 @@ def test_frozen_stages_and_norm_eval():
     assert not model.norm3.training and model.stages[3].training
 
 
-def test_with_cp_and_drop_path():
+def test_with_cp_and_drop_path(monkeypatch):
     torch.manual_seed(0)
     plain = MetaFormer(TINY_CAFORMER, out_indices=(3, ))
     checkpointed = MetaFormer(TINY_CAFORMER, out_indices=(3, ), with_cp=True)
     checkpointed.load_state_dict(plain.state_dict())
+    calls = []
+    checkpoint = metaformer_baselines.activation_checkpoint
+    monkeypatch.setattr(metaformer_baselines, 'activation_checkpoint',
+                        lambda *a, **k: calls.append(1) or checkpoint(*a,
+                                                                      **k))
     x = torch.randn(1, 3, 64, 64)
     for model in (plain, checkpointed):
         model(x)[0].sum().backward()
+    assert len(calls) == 5  # each block of the checkpointed model, once
     for p, q in zip(plain.parameters(), checkpointed.parameters()):
         torch.testing.assert_close(p.grad, q.grad)
     rates = [getattr(b.drop_path, 'drop_prob', 0.) for s in

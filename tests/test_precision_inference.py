@@ -20,9 +20,7 @@ from mmpoolformer.mim_files import REPO
 from mmpoolformer.models.backbones import onednn_kernels
 from mmpoolformer.precision import (Bf16UnavailableError, bf16_support,
                                     capability, prepare_bf16_inference)
-from mmpoolformer.precision.agreement import (box_agreement,
-                                              calibrate_detection_scores,
-                                              label_agreement)
+from mmpoolformer.precision.agreement import box_agreement, label_agreement
 from mmpoolformer.testing import load_tool, perturb_affines
 from tests.tiny_data import write_tiny_coco
 from tests.tool_support import DETECTION, run_tool, write_config
@@ -137,6 +135,24 @@ def batch(model, pipeline, photo) -> dict:
 def predict(model, data: dict):
     with torch.no_grad():
         return model.predict(data['inputs'], data['data_samples'])[0]
+
+
+def calibrate_detection_scores(model: torch.nn.Module, inputs: torch.Tensor,
+                               boxes: int = 10) -> None:
+    """Shift a random-weight RetinaNet-like head's classifier bias so that
+    on ``inputs`` (a preprocessed batch) about ``boxes`` anchors score
+    above 0.5, the rest below, as a trained detector's few confident
+    boxes: random weights give saturated scores (logits of 10 and more
+    on a photo), whose ties and rounding say nothing about precision.
+    Box deltas are scaled to a trained head's (well below 1)."""
+    head = model.bbox_head
+    with torch.no_grad():
+        cls_scores, bbox_preds = head(model.extract_feat(inputs))
+        logits = torch.cat([c.flatten() for c in cls_scores])
+        head.retina_cls.bias -= logits.topk(boxes).values[-1] - 0.01
+        spread = max(float(b.std()) for b in bbox_preds)
+        head.retina_reg.weight /= spread / .2
+        head.retina_reg.bias /= spread / .2
 
 
 PHOTOS = [data.chelsea()[..., ::-1].copy(),  # BGR, as mmcv loads

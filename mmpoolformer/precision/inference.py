@@ -28,6 +28,7 @@ ops are bf16 already), so mmengine's test and val loops with ``fp16=True``
 from typing import Any, List
 
 import torch
+from mmengine.utils import apply_to
 from torch import nn
 from torch.utils.hooks import RemovableHandle
 
@@ -38,16 +39,14 @@ from .capability import require_cpu_bf16
 DENSE_HEADS = ('rpn_head', 'bbox_head', 'decode_head')
 
 
+def _is_float_tensor(value: Any) -> bool:
+    return isinstance(value, torch.Tensor) and value.is_floating_point()
+
+
 def to_dtype(value: Any, dtype: torch.dtype) -> Any:
     """``value`` with every floating-point tensor in it (also inside
     tuples, lists and dicts) cast to ``dtype``."""
-    if isinstance(value, torch.Tensor):
-        return value.to(dtype) if value.is_floating_point() else value
-    if isinstance(value, (tuple, list)):
-        return type(value)(to_dtype(v, dtype) for v in value)
-    if isinstance(value, dict):
-        return {key: to_dtype(v, dtype) for key, v in value.items()}
-    return value
+    return apply_to(value, _is_float_tensor, lambda t: t.to(dtype))
 
 
 def _bf16_inputs(module: nn.Module, args: tuple) -> tuple:
@@ -63,14 +62,8 @@ def _fp32_outputs(module: nn.Module, args: tuple, output: Any) -> Any:
 
 
 def _fp32_nchw_inputs(module: nn.Module, args: tuple) -> tuple:
-    def fp32_nchw(value: Any) -> Any:
-        if isinstance(value, torch.Tensor) and value.is_floating_point():
-            return value.float().contiguous()
-        if isinstance(value, (tuple, list)):
-            return type(value)(fp32_nchw(v) for v in value)
-        return value
-
-    return fp32_nchw(args)
+    return apply_to(args, _is_float_tensor,
+                    lambda t: t.float().contiguous())
 
 
 def fp32_head_outputs(model: nn.Module) -> List[RemovableHandle]:

@@ -43,6 +43,7 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
+from mmengine.utils import apply_to
 from torch import nn
 from torch.optim import Optimizer
 
@@ -143,21 +144,16 @@ def _channels_last_input(conv: nn.Module, inputs: tuple) -> tuple:
 def _fp32_nchw_outputs(module: nn.Module, inputs: Any, output: Any) -> Any:
     """A forward hook: ``output`` with its bf16 tensors (also inside
     tuples, lists and dicts) cast to fp32 and its maps made NCHW."""
-    return _to_fp32_nchw(output)
+    return apply_to(output, lambda value: isinstance(value, torch.Tensor),
+                    _to_fp32_nchw)
 
 
-def _to_fp32_nchw(value: Any) -> Any:
-    if isinstance(value, torch.Tensor):  # one copy, none where fp32 NCHW
-        dtype = torch.float32 if value.dtype == torch.bfloat16 \
-            else value.dtype
-        layout = torch.contiguous_format if value.dim() == 4 \
-            else torch.preserve_format
-        return value.to(dtype, memory_format=layout)
-    if isinstance(value, (tuple, list)):
-        return type(value)(_to_fp32_nchw(v) for v in value)
-    if isinstance(value, dict):
-        return type(value)((k, _to_fp32_nchw(v)) for k, v in value.items())
-    return value
+def _to_fp32_nchw(tensor: torch.Tensor) -> torch.Tensor:
+    """One copy, none where fp32 NCHW already."""
+    dtype = torch.float32 if tensor.dtype == torch.bfloat16 else tensor.dtype
+    layout = torch.contiguous_format if tensor.dim() == 4 \
+        else torch.preserve_format
+    return tensor.to(dtype, memory_format=layout)
 
 
 def _use_fused_step(optimizer: Optimizer) -> bool:

@@ -36,7 +36,7 @@ from torch import nn
 
 from mmpoolformer.deployment.export import TensorOutputs
 from mmpoolformer.precision import bf16_support, prepare_bf16_inference
-from mmpoolformer.testing import load_tool
+from mmpoolformer.testing import largest_difference, load_tool
 
 onnx_bench = load_tool('analysis/benchmark_onnx.py')
 CASES = onnx_bench.CASES
@@ -124,9 +124,8 @@ def median_ratios(times: Dict[str, List[float]],
 def drift(got: Sequence[torch.Tensor],
           expected: Sequence[torch.Tensor]) -> float:
     """Largest |difference| over the outputs / largest |expected|."""
-    diff = max(float((g.float() - e).abs().max())
-               for g, e in zip(got, expected))
-    return diff / max(float(e.abs().max()) for e in expected)
+    diff, scale = largest_difference(got, expected)
+    return diff / scale
 
 
 def profile_parts(built: Dict[str, nn.Module], x: torch.Tensor,

@@ -25,8 +25,8 @@ import torch
 from mmengine.fileio import load
 from mmengine.structures import InstanceData
 
-from mmpoolformer.precision.agreement import (MATCH_IOU, SCORE_TOL,
-                                              box_agreement, label_agreement)
+from mmpoolformer.precision.agreement import (MATCH_IOU, label_agreement,
+                                              match_boxes)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -58,30 +58,19 @@ def instances(prediction: dict) -> InstanceData:
                         labels=torch.as_tensor(pred['labels']))
 
 
-def matched_mask_ious(expected: dict, actual: dict, score_thr: float
-                      ) -> List[float]:
-    """Mask IoU of each shown box of ``expected`` with its best match
-    (same label, box IoU >= 0.9) in ``actual``."""
+def mask_ious(expected: dict, actual: dict, shown: torch.Tensor,
+              match: torch.Tensor) -> List[float]:
+    """The mask IoU of each matched pair (two empty masks agree: 1)."""
     import pycocotools.mask as mask_utils
-    from mmdet.structures.bbox import bbox_overlaps
-    exp, act = expected['pred_instances'], actual['pred_instances']
-    shown = np.flatnonzero(np.asarray(exp['scores']) > score_thr)
-    found = np.flatnonzero(
-        np.asarray(act['scores']) > score_thr - SCORE_TOL)
-    if len(shown) == 0 or len(found) == 0:
-        return []
-    iou = bbox_overlaps(torch.as_tensor(exp['bboxes'])[shown].float(),
-                        torch.as_tensor(act['bboxes'])[found].float())
-    same = (torch.as_tensor(exp['labels'])[shown, None]
-            == torch.as_tensor(act['labels'])[None, found])
-    best_iou, best = (iou * same).max(1)
     ious = []
-    for row, (box_iou, col) in enumerate(zip(best_iou, best)):
-        if box_iou >= MATCH_IOU:
-            pair = [exp['masks'][shown[row]], act['masks'][found[col]]]
-            if not mask_utils.area(pair).any():  # two empty masks agree
-                ious.append(1.0)
-                continue
+    for row, col in zip(shown.tolist(), match.tolist()):
+        if col < 0:
+            continue
+        pair = [expected['pred_instances']['masks'][row],
+                actual['pred_instances']['masks'][col]]
+        if not mask_utils.area(pair).any():
+            ious.append(1.0)
+        else:
             ious.append(float(mask_utils.iou(pair[:1], pair[1:], [0])[0, 0]))
     return ious
 
@@ -89,25 +78,26 @@ def matched_mask_ious(expected: dict, actual: dict, score_thr: float
 def compare_detections(expected: Dict[str, dict], actual: Dict[str, dict],
                        score_thr: float) -> None:
     total_matched = total_shown = 0
-    mask_ious: List[float] = []
+    all_ious: List[float] = []
     for path, exp in expected.items():
-        matched, shown = box_agreement(instances(exp), instances(actual[path]),
-                                       score_thr)
+        shown, match = match_boxes(instances(exp), instances(actual[path]),
+                                   score_thr)
+        matched = int((match >= 0).sum())
         total_matched, total_shown = total_matched + matched, \
-            total_shown + shown
-        line = f'{path}: {matched}/{shown} boxes'
+            total_shown + len(shown)
+        line = f'{path}: {matched}/{len(shown)} boxes'
         if 'masks' in exp['pred_instances']:
-            ious = matched_mask_ious(exp, actual[path], score_thr)
-            mask_ious += ious
+            ious = mask_ious(exp, actual[path], shown, match)
+            all_ious += ious
             if ious:
                 line += f', matched masks IoU >= {min(ious):.3f}'
         print(line)
     share = total_matched / total_shown if total_shown else float('nan')
     print(f'boxes above {score_thr}: {total_matched} of {total_shown} match '
           f'({share:.1%}; same label, IoU >= {MATCH_IOU})')
-    if mask_ious:
+    if all_ious:
         print(f'masks of the matched boxes: IoU median '
-              f'{np.median(mask_ious):.3f}, lowest {min(mask_ious):.3f}')
+              f'{np.median(all_ious):.3f}, lowest {min(all_ious):.3f}')
 
 
 def compare_label_maps(expected: Dict[str, dict],

@@ -24,7 +24,8 @@ from ..builder import build_norm, build_token_mixer
 from .arguments import check_known
 from .metaformer_parts import ChannelMlp, ClassifierHead, Downsampling, Scale
 from .poolformer import argument_names, check_out_indices
-from .stage_options import NUM_STAGES, DenseOptions, split_pretrained
+from .stage_options import (NUM_STAGES, DenseOptions, resolve_arch_settings,
+                            split_pretrained)
 
 # The channel LayerNorm without bias of the downsamplings (every arch) and
 # of ConvFormer's and CAFormer's blocks.
@@ -69,30 +70,14 @@ _ARCH_DEFAULTS = dict(
 def resolve_baseline_arch(arch: Union[str, dict]) -> dict:
     """The settings of an arch name or a custom dict (PoolFormerV2's
     defaults for what it leaves out), validated."""
-    if isinstance(arch, str):
-        if arch.lower() not in BASELINE_ARCHS:
-            raise ValueError(
-                f'Unknown MetaFormer arch {arch!r}. Valid archs: '
-                f'{sorted(BASELINE_ARCHS)}, or a dict with keys layers and '
-                'embed_dims (and optionally token_mixers, norm_cfg, head, '
-                'mlp_ratios, layer_scale_init_values, '
-                'res_scale_init_values).')
-        arch = BASELINE_ARCHS[arch.lower()]
-    elif not isinstance(arch, dict):
-        raise TypeError(f'arch must be a str or a dict, got {type(arch)}')
-    missing = {'layers', 'embed_dims'} - set(arch)
-    if missing:
-        raise ValueError(f'A custom MetaFormer arch dict needs the keys '
-                         f'{sorted(missing)}; got {sorted(arch)}.')
-    settings = dict(_ARCH_DEFAULTS, **arch)
-    if isinstance(settings['token_mixers'], (str, dict)):
-        settings['token_mixers'] = [settings['token_mixers']] * NUM_STAGES
-    for key in ('layers', 'embed_dims', 'mlp_ratios', 'token_mixers',
-                'layer_scale_init_values', 'res_scale_init_values'):
-        if len(settings[key]) != NUM_STAGES:
-            raise ValueError(f'arch[{key!r}] must have {NUM_STAGES} entries, '
-                             f'one per stage; got {settings[key]}.')
-    return settings
+    return resolve_arch_settings(
+        arch, BASELINE_ARCHS, _ARCH_DEFAULTS, 'MetaFormer',
+        f'{sorted(BASELINE_ARCHS)}, or a dict with keys layers and '
+        'embed_dims (and optionally token_mixers, norm_cfg, head, '
+        'mlp_ratios, layer_scale_init_values, res_scale_init_values).',
+        ('layers', 'embed_dims', 'mlp_ratios', 'token_mixers',
+         'layer_scale_init_values', 'res_scale_init_values'),
+        broadcast=('token_mixers', ))
 
 
 def _optional_scale(dim: int, init_value: Optional[float]) -> nn.Module:
@@ -250,9 +235,10 @@ class MetaFormer(DenseOptions, BaseModule):
         from .metaformer_baselines_keys import load_baseline_weights
 
         pretrained, others = split_pretrained(self.init_cfg)
-        for module in self.modules():
-            if not pretrained and isinstance(module, (nn.Conv2d, nn.Linear)):
-                trunc_normal_init(module, std=.02, bias=0)
+        if not pretrained:
+            for module in self.modules():
+                if isinstance(module, (nn.Conv2d, nn.Linear)):
+                    trunc_normal_init(module, std=.02, bias=0)
         initialize(self, others)
         for cfg in pretrained:
             load_baseline_weights(self, cfg['checkpoint'],

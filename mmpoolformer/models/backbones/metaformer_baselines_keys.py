@@ -17,7 +17,6 @@ find its place except a classifier a dense backbone does not have.
 import re
 from typing import Dict, List, Optional
 
-import torch
 from mmengine.logging import print_log
 from torch import nn
 
@@ -124,7 +123,7 @@ def fit_baseline_weights(model: nn.Module, state_dict: StateDict,
 def load_baseline_weights(model: nn.Module, path_or_url: str,
                           map_location: str = 'cpu',
                           prefix: Optional[str] = None,
-                          logger: str = 'current') -> Dict[str, object]:
+                          logger: str = 'current') -> None:
     """Load a MetaFormer baselines file (timm's, sail-sg/metaformer's or a
     backbone of ours; only the keys under ``prefix`` when given) into
     ``model`` strictly, as :func:`fit_baseline_weights` checks."""
@@ -132,11 +131,9 @@ def load_baseline_weights(model: nn.Module, path_or_url: str,
     if prefix:
         state_dict = strip_prefix(state_dict, prefix, path_or_url)
     fit = fit_baseline_weights(model, state_dict, path_or_url)
-    with torch.no_grad():
-        model.load_state_dict(fit['state_dict'], strict=False)
+    model.load_state_dict(fit['state_dict'], strict=False)
     print_log(f"Loaded {len(fit['state_dict'])}/{len(model.state_dict())} "
               f"MetaFormer tensors from {path_or_url} ({fit['layout']} "
               'layout); the rest are the output norms, newly initialised.'
               + (f" Not used: {_examples(fit['skipped'])}."
                  if fit['skipped'] else ''), logger=logger)
-    return dict(layout=fit['layout'], skipped=fit['skipped'])

@@ -31,7 +31,8 @@ from . import token_mixers as _token_mixers  # noqa: F401 registers mixers
 from .arguments import check_known
 from .fast_path import (BlockPath, block_forward, check_fast_path,
                         choose_block_path, is_foldable)
-from .stage_options import NUM_STAGES, DenseOptions, split_pretrained
+from .stage_options import (NUM_STAGES, DenseOptions, resolve_arch_settings,
+                            split_pretrained)
 
 ARCH_SETTINGS: Dict[str, dict] = {
     's12': dict(layers=[2, 2, 6, 2], embed_dims=[64, 128, 320, 512],
@@ -85,30 +86,16 @@ _ARCH_DEFAULTS = dict(mlp_ratios=[4] * NUM_STAGES, layer_scale_init_value=1e-5,
 
 def resolve_arch(arch: Union[str, dict]) -> dict:
     """Return the arch settings for a name or a custom dict, validated."""
-    known = {**ARCH_SETTINGS, **METAFORMER_ARCHS}
-    if isinstance(arch, str):
-        if arch.lower() not in known:
-            raise ValueError(
-                f'Unknown PoolFormer arch {arch!r}. Valid archs: '
-                f'{sorted(ARCH_SETTINGS)}, the released MetaFormer models '
-                f'{sorted(METAFORMER_ARCHS)}, or a dict with keys layers, '
-                'embed_dims (and optionally mlp_ratios, '
-                'layer_scale_init_value).')
-        arch = known[arch.lower()]
-    elif not isinstance(arch, dict):
-        raise TypeError(f'arch must be a str or a dict, got {type(arch)}')
-    check_known(arch, {'layers', 'embed_dims', *_ARCH_DEFAULTS},
-                'A PoolFormer arch dict has no key')
-    missing = {'layers', 'embed_dims'} - set(arch)
-    if missing:
-        raise ValueError(f'A custom PoolFormer arch dict needs the keys '
-                         f'{sorted(missing)}; got {sorted(arch)}.')
-    settings = dict(_ARCH_DEFAULTS, **arch)
-    for key in ('layers', 'embed_dims', 'mlp_ratios', 'pos_embed_sizes'):
-        if len(settings[key]) != NUM_STAGES:
-            raise ValueError(f'arch[{key!r}] must have {NUM_STAGES} entries, '
-                             f'one per stage; got {settings[key]}.')
-    return settings
+    return resolve_arch_settings(
+        arch, {**ARCH_SETTINGS, **METAFORMER_ARCHS}, _ARCH_DEFAULTS,
+        'PoolFormer',
+        f'{sorted(ARCH_SETTINGS)}, the released MetaFormer models '
+        f'{sorted(METAFORMER_ARCHS)}, or a dict with keys layers, '
+        'embed_dims (and optionally mlp_ratios, layer_scale_init_value).',
+        ('layers', 'embed_dims', 'mlp_ratios', 'pos_embed_sizes'),
+        check_keys=lambda arch: check_known(
+            arch, {'layers', 'embed_dims', *_ARCH_DEFAULTS},
+            'A PoolFormer arch dict has no key'))
 
 
 def argument_names(cls: type) -> List[str]:

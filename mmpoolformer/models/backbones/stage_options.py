@@ -1,13 +1,49 @@
-"""The dense-prediction options that PoolFormer and the MetaFormer
-baselines share: frozen stages, BatchNorm kept in eval mode, and which
-``init_cfg`` entries load weight files."""
-from typing import List, Optional, Sequence, Tuple, Union
+"""What PoolFormer and the MetaFormer baselines share: reading an arch
+(a name or a dict) into its settings, and the dense-prediction options
+(frozen stages, BatchNorm kept in eval mode, which ``init_cfg`` entries
+load weight files)."""
+from typing import (Callable, Dict, Iterable, List, Optional, Sequence, Tuple,
+                    Union)
 
 from mmengine.model import PretrainedInit
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 NUM_STAGES = 4
+
+
+def resolve_arch_settings(arch: Union[str, dict], named: Dict[str, dict],
+                          defaults: dict, family: str, valid: str,
+                          per_stage: Iterable[str],
+                          check_keys: Optional[Callable] = None,
+                          broadcast: Iterable[str] = ()) -> dict:
+    """The settings of an arch name (a key of ``named``, any case) or a
+    custom dict, ``defaults`` filling what it leaves out; ``valid`` ends
+    the unknown-name message, ``check_keys(arch)`` vets a dict's keys, a
+    str or dict under a key of ``broadcast`` serves every stage, and each
+    of ``per_stage`` must have one entry per stage."""
+    if isinstance(arch, str):
+        if arch.lower() not in named:
+            raise ValueError(f'Unknown {family} arch {arch!r}. Valid archs: '
+                             + valid)
+        arch = named[arch.lower()]
+    elif not isinstance(arch, dict):
+        raise TypeError(f'arch must be a str or a dict, got {type(arch)}')
+    if check_keys is not None:
+        check_keys(arch)
+    missing = {'layers', 'embed_dims'} - set(arch)
+    if missing:
+        raise ValueError(f'A custom {family} arch dict needs the keys '
+                         f'{sorted(missing)}; got {sorted(arch)}.')
+    settings = dict(defaults, **arch)
+    for key in broadcast:
+        if isinstance(settings[key], (str, dict)):
+            settings[key] = [settings[key]] * NUM_STAGES
+    for key in per_stage:
+        if len(settings[key]) != NUM_STAGES:
+            raise ValueError(f'arch[{key!r}] must have {NUM_STAGES} entries, '
+                             f'one per stage; got {settings[key]}.')
+    return settings
 
 
 def check_frozen_stages(frozen_stages: int) -> int:
