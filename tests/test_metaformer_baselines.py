@@ -218,6 +218,16 @@ def test_unknown_arch_lists_the_valid_ones():
         MetaFormer('caformer_s19')
 
 
+def test_misspelt_arch_keys_are_named():
+    """PoolFormer's singular layer_scale_init_value would otherwise be
+    dropped silently, leaving the stages without layer scales."""
+    arch = dict(layers=[1] * 4, embed_dims=[8, 16, 32, 64],
+                layer_scale_init_value=1e-5)
+    with pytest.raises(WiringError, match="MetaFormer arch dict has no key "
+                       "'layer_scale_init_value'.*layer_scale_init_values"):
+        MetaFormer(arch)
+
+
 def test_configs_are_wired_as_poolformer_ones():
     """The wiring check knows MetaFormer: its arguments, and the widths its
     out_indices give the neck."""

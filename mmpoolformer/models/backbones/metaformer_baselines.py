@@ -74,9 +74,13 @@ def resolve_baseline_arch(arch: Union[str, dict]) -> dict:
         arch, BASELINE_ARCHS, _ARCH_DEFAULTS, 'MetaFormer',
         f'{sorted(BASELINE_ARCHS)}, or a dict with keys layers and '
         'embed_dims (and optionally token_mixers, norm_cfg, head, '
-        'mlp_ratios, layer_scale_init_values, res_scale_init_values).',
+        'mlp_ratios, layer_scale_init_values, res_scale_init_values, '
+        'downsample_norm).',
         ('layers', 'embed_dims', 'mlp_ratios', 'token_mixers',
          'layer_scale_init_values', 'res_scale_init_values'),
+        check_keys=lambda arch: check_known(
+            arch, {'layers', 'embed_dims', *_ARCH_DEFAULTS},
+            'A MetaFormer arch dict has no key'),
         broadcast=('token_mixers', ))
 
 
