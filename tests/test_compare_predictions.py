@@ -48,6 +48,28 @@ def test_boxes_and_masks(tmp_path, capsys):
     assert 'IoU median 0.950, lowest 0.900' in out
 
 
+def test_unmatched_boxes_get_their_cause(tmp_path, capsys):
+    near, kept = [0, 0, 20, 20], [8, 0, 28, 20]  # IoU 0.43: a near-tie
+    low, moved, gone = [40, 0, 60, 20], [0, 25, 20, 39], [40, 25, 55, 39]
+    fp32 = [detections('a.jpg', [near, kept, low, moved, gone],
+                       [0.9, 0.5, 0.8, 0.7, 0.6], [0, 0, 1, 2, 1])]
+    bf16 = [detections('a.jpg', [near, low, [0, 25, 16, 39]],
+                       [0.9, 0.1, 0.7], [0, 1, 2])]
+    dump(fp32, str(tmp_path / 'fp32.pkl'))
+    dump(bf16, str(tmp_path / 'bf16.pkl'))
+    compare.main([str(tmp_path / 'fp32.pkl'), str(tmp_path / 'bf16.pkl')])
+    out = capsys.readouterr().out
+    assert 'boxes above 0.3: 1 of 5 match' in out
+    assert ('unmatched: 1 below threshold, 1 NMS near-tie, 1 moved, '
+            '1 other') in out
+    # Under an NMS at 0.6, two kept boxes overlapping by 0.43 were far from
+    # its threshold: no near-tie.
+    compare.main([str(tmp_path / 'fp32.pkl'), str(tmp_path / 'bf16.pkl'),
+                  '--nms-iou', '0.6'])
+    assert 'unmatched: 1 below threshold, 1 moved, 2 other' in \
+        capsys.readouterr().out
+
+
 def test_label_maps(tmp_path, capsys):
     a = torch.zeros(1, 10, 10, dtype=torch.long)
     b = a.clone()

@@ -2,12 +2,15 @@
 the score threshold (matched at IoU >= 0.9 with the same label) and the
 label maps (the share of pixels that agree). Shared by the tests and
 ``tools/analysis/compare_predictions.py``."""
-from typing import Tuple
+from typing import List, Tuple
 
 import torch
 
 MATCH_IOU = 0.9
 SCORE_TOL = 0.05
+NMS_MARGIN = 0.1
+# Why a shown box has no match, in the order they are tried.
+CAUSES = ('below threshold', 'NMS near-tie', 'moved', 'other')
 
 
 def match_boxes(expected, actual, score_thr: float,
@@ -32,6 +35,50 @@ def match_boxes(expected, actual, score_thr: float,
         best_iou, best = iou.max(1)
         match = torch.where(best_iou >= min_iou, found[best], match)
     return shown, match
+
+
+def _overlaps(boxes, others):
+    from mmdet.structures.bbox import bbox_overlaps
+    if not len(boxes) or not len(others.bboxes):
+        return torch.zeros(len(boxes), len(others.bboxes))
+    return bbox_overlaps(boxes.float(), others.bboxes.float())
+
+
+def unmatched_causes(expected, actual, shown: torch.Tensor,
+                     match: torch.Tensor, nms_iou: float = 0.5,
+                     margin: float = NMS_MARGIN,
+                     min_iou: float = MATCH_IOU) -> List[str]:
+    """Why each of ``shown``'s unmatched boxes (``match`` -1, from
+    :func:`match_boxes`) has no match, one of :data:`CAUSES`:
+
+    * ``'below threshold'``: ``actual`` has it (same label, IoU >=
+      ``min_iou``), scoring under the threshold (less the tolerance);
+    * ``'NMS near-tie'``: another box of its class that ``expected`` kept
+      overlaps it by at least ``nms_iou - margin``: both survived NMS
+      (threshold ``nms_iou``) by a hair, and a small change in either
+      box decides which one stays;
+    * ``'moved'``: ``actual`` has a box of its label at IoU 0.5 to
+      ``min_iou``;
+    * ``'other'``: none of these, a difference not explained by a
+      decision on a knife's edge.
+    """
+    same_label = expected.labels[:, None] == actual.labels[None, :]
+    to_actual = _overlaps(expected.bboxes, actual) * same_label
+    to_kept = _overlaps(expected.bboxes, expected) * (
+        expected.labels[:, None] == expected.labels[None, :])
+    to_kept.fill_diagonal_(0)
+    causes = []
+    for row in shown[match < 0].tolist():
+        best = float(to_actual[row].max()) if to_actual.shape[1] else 0.
+        if best >= min_iou:
+            causes.append('below threshold')
+        elif float(to_kept[row].max()) >= nms_iou - margin:
+            causes.append('NMS near-tie')
+        elif best >= 0.5:
+            causes.append('moved')
+        else:
+            causes.append('other')
+    return causes
 
 
 def box_agreement(expected, actual, score_thr: float, **match_args

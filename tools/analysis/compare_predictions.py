@@ -14,10 +14,16 @@ The files are ``--out`` pickles of ``tools/test.py`` or
 scoring above ``--score-thr``, how many the second file has (same label,
 IoU >= 0.9, scoring above the threshold less 0.05: a box at 0.302 in one
 precision may score 0.298 in another), and for instance masks the mask IoU
-of the matched pairs (two empty masks agree: IoU 1). For segmentors: the
-share of pixels whose labels agree. The first file is the reference.
+of the matched pairs (two empty masks agree: IoU 1). Each unmatched box
+gets its likely cause (``mmpoolformer.precision.agreement.unmatched_causes``):
+scored below the threshold in the second file, an NMS near-tie (another
+box of its class kept beside it overlaps it by at least ``--nms-iou`` less
+0.1, so a small change decides which stays), moved (IoU 0.5 to 0.9), or
+other. For segmentors: the share of pixels whose labels agree. The first
+file is the reference.
 """
 import argparse
+from collections import Counter
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -25,8 +31,9 @@ import torch
 from mmengine.fileio import load
 from mmengine.structures import InstanceData
 
-from mmpoolformer.precision.agreement import (MATCH_IOU, label_agreement,
-                                              match_boxes)
+from mmpoolformer.precision.agreement import (CAUSES, MATCH_IOU,
+                                              label_agreement, match_boxes,
+                                              unmatched_causes)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -36,6 +43,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--score-thr', type=float, default=0.3,
                         help='detectors: the boxes shown (default 0.3, '
                         'as tools/image_demo.py)')
+    parser.add_argument('--nms-iou', type=float, default=0.5,
+                        help="detectors: the IoU threshold of the model's "
+                        "last NMS (default 0.5, mmdet's RetinaNet and "
+                        "Mask R-CNN test_cfg), for telling NMS near-ties")
     return parser.parse_args(argv)
 
 
@@ -76,12 +87,15 @@ def mask_ious(expected: dict, actual: dict, shown: torch.Tensor,
 
 
 def compare_detections(expected: Dict[str, dict], actual: Dict[str, dict],
-                       score_thr: float) -> None:
+                       score_thr: float, nms_iou: float) -> None:
     total_matched = total_shown = 0
     all_ious: List[float] = []
+    causes: Counter = Counter()
     for path, exp in expected.items():
-        shown, match = match_boxes(instances(exp), instances(actual[path]),
-                                   score_thr)
+        exp_boxes, act_boxes = instances(exp), instances(actual[path])
+        shown, match = match_boxes(exp_boxes, act_boxes, score_thr)
+        causes.update(unmatched_causes(exp_boxes, act_boxes, shown, match,
+                                       nms_iou))
         matched = int((match >= 0).sum())
         total_matched, total_shown = total_matched + matched, \
             total_shown + len(shown)
@@ -95,6 +109,9 @@ def compare_detections(expected: Dict[str, dict], actual: Dict[str, dict],
     share = total_matched / total_shown if total_shown else float('nan')
     print(f'boxes above {score_thr}: {total_matched} of {total_shown} match '
           f'({share:.1%}; same label, IoU >= {MATCH_IOU})')
+    if causes:
+        print('unmatched: ' + ', '.join(
+            f'{causes[c]} {c}' for c in CAUSES if causes[c]))
     if all_ious:
         print(f'masks of the matched boxes: IoU median '
               f'{np.median(all_ious):.3f}, lowest {min(all_ious):.3f}')
@@ -122,7 +139,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                          f'{missing[0]}: compare runs of the same test set.')
     first = next(iter(expected.values()))
     if 'pred_instances' in first:
-        compare_detections(expected, actual, args.score_thr)
+        compare_detections(expected, actual, args.score_thr,
+                           args.nms_iou)
     elif 'pred_sem_seg' in first:
         compare_label_maps(expected, actual)
     else:
