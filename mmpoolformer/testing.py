@@ -1,9 +1,12 @@
 """Helpers that the tests, the tools and the deployment checks share
 (never imported by the models): finding and running a tool's ``main``
 in-process, giving folded parameters values that make a mix-up visible,
-and the largest difference between two sets of outputs."""
+the largest difference between two sets of outputs, and what the
+benchmarks say of the machine they ran on."""
 import importlib.util
 import os.path as osp
+import platform
+import time
 from types import ModuleType
 from typing import Sequence, Tuple
 
@@ -43,3 +46,40 @@ def largest_difference(got: Sequence[torch.Tensor],
                for g, e in zip(got, expected))
     scale = max(float(e.float().abs().max()) for e in expected)
     return diff, scale
+
+
+def cpu_name() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), or the platform's."""
+    try:
+        with open('/proc/cpuinfo') as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def matmul_gflops(dtype: torch.dtype, size: int = 2048,
+                  repeats: int = 10) -> float:
+    """GFLOP/s of a ``size``-square ``torch.mm`` in ``dtype`` on torch's
+    current threads (one warm-up call, then the best of ``repeats``): what
+    the benchmarks print, so that figures from other CPUs can be read."""
+    a = torch.randn(size, size).to(dtype)
+    b = torch.randn(size, size).to(dtype)
+    torch.mm(a, b)
+    best = float('inf')
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size ** 3 / best / 1e9
+
+
+def machine_line() -> str:
+    """One line on the CPU and its fp32 and bf16 matrix-product rates."""
+    fp32 = matmul_gflops(torch.float32)
+    bf16 = matmul_gflops(torch.bfloat16)
+    return (f'{cpu_name()}; 2048x2048 torch.mm on {torch.get_num_threads()} '
+            f'threads: fp32 {fp32:.0f} GFLOP/s, bf16 {bf16:.0f} GFLOP/s '
+            f'({bf16 / fp32:.1f}x)')

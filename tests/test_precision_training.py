@@ -197,6 +197,15 @@ def test_refuses_bf16_parameters():
             optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
 
 
+def test_the_bf16_units_are_described_as_they_are():
+    assert Bf16Support(avx512_bf16=True, amx=True).describe() == \
+        'AMX and AVX-512 BF16'
+    assert 'without AMX' in Bf16Support(avx512_bf16=True,
+                                        amx=False).describe()
+    assert Bf16Support(avx512_bf16=False, amx=False).describe() == \
+        'no native bf16 unit'
+
+
 def test_cpu_without_native_bf16_gets_a_clear_error(monkeypatch, capsys):
     monkeypatch.setattr(capability, 'bf16_support',
                         lambda: Bf16Support(avx512_bf16=False, amx=False))

@@ -21,10 +21,12 @@ class Bf16Support(NamedTuple):
         return self.avx512_bf16 or self.amx
 
     def describe(self) -> str:
-        units = [name for name, has in (('AMX', self.amx),
-                                        ('AVX-512 BF16', self.avx512_bf16))
-                 if has]
-        return ' and '.join(units) if units else 'no native bf16 unit'
+        if self.amx:
+            return 'AMX' + (' and AVX-512 BF16' if self.avx512_bf16 else '')
+        if self.avx512_bf16:
+            return ('AVX-512 BF16 without AMX (bf16 gains less than on an '
+                    'AMX CPU)')
+        return 'no native bf16 unit'
 
 
 def bf16_support() -> Bf16Support:

@@ -36,7 +36,7 @@ from torch import nn
 
 from mmpoolformer.deployment.export import TensorOutputs
 from mmpoolformer.precision import bf16_support, prepare_bf16_inference
-from mmpoolformer.testing import largest_difference, load_tool
+from mmpoolformer.testing import largest_difference, load_tool, machine_line
 
 onnx_bench = load_tool('analysis/benchmark_onnx.py')
 CASES = onnx_bench.CASES
@@ -180,6 +180,7 @@ def main(argv=None) -> None:
           f'{bf16_support().describe()}; load average at start '
           f'{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; ratios: '
           'median per-round speed-up over the original fp32')
+    print(machine_line())
     for key in args.cases:
         bench_case(CASES[key], args)
 

@@ -31,7 +31,8 @@ from mmpoolformer.deployment.export import TensorOutputs
 from mmpoolformer.deployment.runtimes import choose_precision
 from mmpoolformer.libraries import load_config
 from mmpoolformer.mim_files import REPO
-from mmpoolformer.testing import largest_difference, perturb_affines
+from mmpoolformer.testing import (largest_difference, machine_line,
+                                  perturb_affines)
 
 CASES = {
     'ade': dict(title='Semantic FPN-S12, 512x512',
@@ -132,6 +133,7 @@ def main(argv=None) -> None:
     print(f'torch {torch.__version__}, {args.threads} threads; load '
           f'average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} '
           'CPUs')
+    print(machine_line())
     with tempfile.TemporaryDirectory() as workdir:
         for key in args.cases:
             bench_case(CASES[key], args, workdir)

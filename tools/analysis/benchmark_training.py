@@ -47,7 +47,7 @@ from mmengine.runner import Runner, set_random_seed
 from mmpoolformer.libraries import load_config
 from mmpoolformer.mim_files import REPO
 from mmpoolformer.precision import bf16_optim_wrapper, require_cpu_bf16
-from mmpoolformer.testing import load_tool
+from mmpoolformer.testing import load_tool, machine_line
 
 DEMO_MODELS = {m.key: m for m in load_tool('demo.py').MODELS}
 VARIANTS = ('original fp32', 'default fp32', 'default bf16')
@@ -180,6 +180,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
           f'{support.describe()}; load average at start '
           f'{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; speed-up = '
           'median per-round ratio to the original fp32 step')
+    print(machine_line())
     for key in args.models:
         bench_model(key, args)
 
