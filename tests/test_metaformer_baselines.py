@@ -158,6 +158,31 @@ def test_dense_backbone_loads_a_classification_file(tmp_path):
                                original.stages[2][1].res_scale1.scale)
 
 
+def test_onednn_products_train_as_torch_ones():
+    """The 1x1 convolutions' oneDNN products (fp32 CPU, eager) give the
+    outputs and every gradient that F.linear's do (oneDNN off)."""
+    torch.manual_seed(0)
+    model = MetaFormer(TINY_CAFORMER, out_indices=(0, 1, 2, 3)).train()
+    x = torch.randn(2, 3, 64, 96)
+
+    def outputs_and_grads(onednn: bool):
+        model.zero_grad()
+        with torch.backends.mkldnn.flags(enabled=onednn):
+            outs = model(x)
+            sum((o * torch.linspace(-1, 1, o.numel()).view_as(o)).sum()
+                for o in outs).backward()
+        return outs, {n: p.grad.clone() for n, p in model.named_parameters()}
+
+    fast_outs, fast_grads = outputs_and_grads(True)
+    torch_outs, torch_grads = outputs_and_grads(False)
+    for got, expected in zip(fast_outs, torch_outs):
+        torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
+    for name, expected in torch_grads.items():
+        torch.testing.assert_close(fast_grads[name], expected, rtol=1e-4,
+                                   atol=1e-4 * float(expected.abs().max()),
+                                   msg=name)
+
+
 def test_frozen_stages_and_norm_eval():
     model = MetaFormer('poolformerv2_s12', frozen_stages=2, norm_eval=True,
                        out_norm_cfg=dict(type='BN')).train()

@@ -255,15 +255,15 @@ def _autograd_forward(block: nn.Module, x: torch.Tensor, linear: Callable,
             return linear_add(act(linear(tokens, w1, fc1.bias)), residual,
                               w2, b2)
 
-        out = _in_row_blocks(mlp_add, [_tokens(normed), _tokens(x)],
+        out = _in_row_blocks(mlp_add, [as_tokens(normed), as_tokens(x)],
                              fc1.out_channels)
-        return _map(out, b, h, w)
+        return as_map(out, b, h, w)
 
     def mlp(tokens: torch.Tensor) -> torch.Tensor:
         return linear(drop(act(linear(tokens, w1, fc1.bias))), w2, b2)
 
-    out = _in_row_blocks(mlp, [_tokens(normed)], fc1.out_channels)
-    return x + block.drop_path(drop(_map(out, b, h, w)))
+    out = _in_row_blocks(mlp, [as_tokens(normed)], fc1.out_channels)
+    return x + block.drop_path(drop(as_map(out, b, h, w)))
 
 
 def _in_row_blocks(fn: Callable, tokens: List[torch.Tensor],
@@ -324,16 +324,16 @@ def _eval_forward(block: nn.Module, x: torch.Tensor, linear_act: Callable,
         hidden = linear_act(tokens, w1_normed, b1_normed, block.mlp.act)
         return linear_add(hidden, residual, w2, b2)
 
-    out = _in_row_blocks(mlp, [_tokens(normed), _tokens(x)],
+    out = _in_row_blocks(mlp, [as_tokens(normed), as_tokens(x)],
                          fc1.out_channels)
-    return _map(out, b, h, w)
+    return as_map(out, b, h, w)
 
 
-def _tokens(x: torch.Tensor) -> torch.Tensor:
+def as_tokens(x: torch.Tensor) -> torch.Tensor:
     """A channels_last ``(B, C, H, W)`` map as a ``(B*H*W, C)`` view."""
     return x.permute(0, 2, 3, 1).reshape(-1, x.shape[1])
 
 
-def _map(tokens: torch.Tensor, b: int, h: int, w: int) -> torch.Tensor:
+def as_map(tokens: torch.Tensor, b: int, h: int, w: int) -> torch.Tensor:
     """``(B*H*W, C)`` tokens as a channels_last ``(B, C, H, W)`` view."""
     return tokens.view(b, h, w, -1).permute(0, 3, 1, 2)

@@ -13,18 +13,23 @@ from torch import nn
 
 from ...registry import MODELS, TOKEN_MIXERS
 from ..builder import build_norm
+from . import onednn_kernels
+from .fast_path import as_map, as_tokens
 from .poolformer import Mlp
 
 
 def pointwise(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
     """``conv(x)`` for a 1x1 convolution; on a channels_last map as a matrix
-    product over its rows of channels, which oneDNN runs faster than its
-    1x1 convolution (the result is channels_last too)."""
+    product over its rows of channels, which runs faster than oneDNN's 1x1
+    convolution (the result is channels_last too), in oneDNN's product for
+    fp32 on the CPU (``onednn_kernels.linear_or_torch``: ``F.linear`` goes
+    to MKL, which runs fp32 at half oneDNN's rate on AMD's CPUs)."""
     if not x.is_contiguous(memory_format=torch.channels_last):
         return conv(x)
-    rows = F.linear(x.permute(0, 2, 3, 1), conv.weight.flatten(1),
-                    conv.bias)
-    return rows.permute(0, 3, 1, 2)
+    b, _, h, w = x.shape
+    rows = onednn_kernels.linear_or_torch(
+        as_tokens(x), conv.weight.flatten(1), conv.bias)
+    return as_map(rows, b, h, w)
 
 
 @MODELS.register_module()

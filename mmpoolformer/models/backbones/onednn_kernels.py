@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Optional
 
 import torch
+import torch.nn.functional as F
 
 
 @lru_cache(maxsize=None)
@@ -90,6 +91,18 @@ def linear(x: torch.Tensor, weight: torch.Tensor,
     """``F.linear(x, weight, bias)`` for 2-D ``x`` in one oneDNN kernel,
     with autograd; ``x`` must pass :func:`takes`."""
     return _Linear.apply(x, weight, bias, None)
+
+
+def linear_or_torch(x: torch.Tensor, weight: torch.Tensor,
+                    bias: Optional[torch.Tensor]) -> torch.Tensor:
+    """``F.linear(x, weight, bias)`` for 2-D ``x``: oneDNN's product
+    (:func:`linear`) where it :func:`takes` ``x`` in eager mode, torch's
+    where traced or compiled (exporters and FLOP counters see
+    ``F.linear``) and for any other tensor."""
+    traced = torch.jit.is_tracing() or torch.compiler.is_compiling()
+    if not traced and takes(x) and x.is_contiguous():
+        return linear(x, weight, bias)
+    return F.linear(x, weight, bias)
 
 
 def linear_add(x: torch.Tensor, residual: torch.Tensor,

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...registry import TOKEN_MIXERS
+from . import onednn_kernels
 
 
 @TOKEN_MIXERS.register_module('pooling')
@@ -80,13 +81,22 @@ class Attention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
         tokens = x.flatten(2).transpose(1, 2)
-        q, k, v = self.qkv(tokens).reshape(
+        q, k, v = self._linear(self.qkv, tokens).reshape(
             b, h * w, 3, self.num_heads, c // self.num_heads).permute(
                 2, 0, 3, 1, 4)
         out = F.scaled_dot_product_attention(
             q * self.scale, k, v, scale=1.)
-        out = self.proj(out.transpose(1, 2).reshape(b, h * w, c))
+        out = self._linear(self.proj,
+                           out.transpose(1, 2).reshape(b, h * w, c))
         return out.transpose(1, 2).reshape(b, c, h, w)
+
+    @staticmethod
+    def _linear(layer: nn.Linear, tokens: torch.Tensor) -> torch.Tensor:
+        """``layer(tokens)`` over ``(B, N, C)`` tokens, in oneDNN's product
+        for fp32 on the CPU (``onednn_kernels.linear_or_torch``)."""
+        out = onednn_kernels.linear_or_torch(
+            tokens.reshape(-1, tokens.shape[-1]), layer.weight, layer.bias)
+        return out.view(*tokens.shape[:-1], -1)
 
 
 @TOKEN_MIXERS.register_module('spatial_mlp')
