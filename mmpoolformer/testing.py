@@ -6,9 +6,10 @@ benchmarks say of the machine they ran on."""
 import importlib.util
 import os.path as osp
 import platform
+import statistics
 import time
 from types import ModuleType
-from typing import Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -46,6 +47,31 @@ def largest_difference(got: Sequence[torch.Tensor],
                for g, e in zip(got, expected))
     scale = max(float(e.float().abs().max()) for e in expected)
     return diff, scale
+
+
+def alternate(calls: Dict[str, Callable[[], object]],
+              rounds: int) -> Dict[str, List[float]]:
+    """Seconds of each call, ``rounds`` times after one warm-up each, the
+    order reversed every other round, so load from other processes hits
+    them alike."""
+    times = {name: [] for name in calls}
+    for call in calls.values():
+        call()
+    for rnd in range(rounds):
+        order = list(calls) if rnd % 2 == 0 else list(calls)[::-1]
+        for name in order:
+            start = time.perf_counter()
+            calls[name]()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def median_ratios(times: Dict[str, List[float]],
+                  base: str) -> Dict[str, float]:
+    """Median per-round speed-up of each entry of ``times`` over
+    ``base``'s."""
+    return {name: statistics.median(b / t for b, t in zip(times[base], runs))
+            for name, runs in times.items()}
 
 
 def cpu_name() -> str:

@@ -24,24 +24,24 @@ def match_boxes(expected, actual, score_thr: float,
     scoring above ``score_thr - score_tol`` (a box scoring 0.502 in fp32
     may score 0.498 in bf16: near the threshold, shown or not is a coin's
     toss)."""
-    from mmdet.structures.bbox import bbox_overlaps
     shown = torch.nonzero(expected.scores > score_thr).flatten()
     found = torch.nonzero(actual.scores > score_thr - score_tol).flatten()
     match = torch.full_like(shown, -1)
     if len(shown) and len(found):
-        iou = bbox_overlaps(expected.bboxes[shown].float(),
-                            actual.bboxes[found].float())
-        iou *= expected.labels[shown, None] == actual.labels[None, found]
+        iou = same_class_ious(expected[shown], actual[found])
         best_iou, best = iou.max(1)
         match = torch.where(best_iou >= min_iou, found[best], match)
     return shown, match
 
 
-def _overlaps(boxes, others):
+def same_class_ious(boxes, others) -> torch.Tensor:
+    """The IoU of every box of ``boxes`` with every box of ``others``
+    (mmdet ``InstanceData``), 0 where their labels differ."""
     from mmdet.structures.bbox import bbox_overlaps
-    if not len(boxes) or not len(others.bboxes):
-        return torch.zeros(len(boxes), len(others.bboxes))
-    return bbox_overlaps(boxes.float(), others.bboxes.float())
+    if not len(boxes) or not len(others):
+        return torch.zeros(len(boxes), len(others))
+    iou = bbox_overlaps(boxes.bboxes.float(), others.bboxes.float())
+    return iou * (boxes.labels[:, None] == others.labels[None, :])
 
 
 def unmatched_causes(expected, actual, shown: torch.Tensor,
@@ -62,11 +62,8 @@ def unmatched_causes(expected, actual, shown: torch.Tensor,
     * ``'other'``: none of these, a difference not explained by a
       decision on a knife's edge.
     """
-    same_label = expected.labels[:, None] == actual.labels[None, :]
-    to_actual = _overlaps(expected.bboxes, actual) * same_label
-    to_kept = _overlaps(expected.bboxes, expected) * (
-        expected.labels[:, None] == expected.labels[None, :])
-    to_kept.fill_diagonal_(0)
+    to_actual = same_class_ious(expected, actual)
+    to_kept = same_class_ious(expected, expected).fill_diagonal_(0)
     causes = []
     for row in shown[match < 0].tolist():
         best = float(to_actual[row].max()) if to_actual.shape[1] else 0.

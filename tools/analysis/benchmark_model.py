@@ -26,9 +26,9 @@ backbone, the neck and the heads run apart.
 """
 import argparse
 import copy
+import functools
 import os
 import statistics
-import time
 from typing import Callable, Dict, List, Sequence
 
 import torch
@@ -36,7 +36,8 @@ from torch import nn
 
 from mmpoolformer.deployment.export import TensorOutputs
 from mmpoolformer.precision import bf16_support, prepare_bf16_inference
-from mmpoolformer.testing import largest_difference, load_tool, machine_line
+from mmpoolformer.testing import (alternate, largest_difference, load_tool,
+                                  machine_line, median_ratios)
 
 onnx_bench = load_tool('analysis/benchmark_onnx.py')
 CASES = onnx_bench.CASES
@@ -95,30 +96,13 @@ def part_runs(model: nn.Module, autocast: bool) -> Dict[str, Run]:
     return parts
 
 
-def alternate(runs: Dict[str, Run], inputs: Dict[str, object],
-              rounds: int) -> Dict[str, List[float]]:
-    """Seconds per call of each run on its input, ``rounds`` times after
-    one warm-up, the order reversed every other round."""
-    times = {name: [] for name in runs}
+def alternate_no_grad(runs: Dict[str, Run], inputs: Dict[str, object],
+                      rounds: int) -> Dict[str, List[float]]:
+    """Seconds per call of each run on its input, without autograd
+    (``mmpoolformer.testing.alternate``)."""
     with torch.no_grad():
-        for name, run in runs.items():
-            run(inputs[name])
-        for rnd in range(rounds):
-            order = list(runs) if rnd % 2 == 0 else list(runs)[::-1]
-            for name in order:
-                start = time.perf_counter()
-                run = runs[name]
-                run(inputs[name])
-                times[name].append(time.perf_counter() - start)
-    return times
-
-
-def median_ratios(times: Dict[str, List[float]],
-                  base: str) -> Dict[str, float]:
-    """Median per-round speed-up of each run over ``base``."""
-    return {name: statistics.median(b / t for b, t in
-                                    zip(times[base], runs))
-            for name, runs in times.items()}
+        return alternate({name: functools.partial(run, inputs[name])
+                          for name, run in runs.items()}, rounds)
 
 
 def drift(got: Sequence[torch.Tensor],
@@ -139,7 +123,7 @@ def profile_parts(built: Dict[str, nn.Module], x: torch.Tensor,
             for name, part in parts.items():
                 inputs[name] = value
                 value = part(value)
-        times = alternate(parts, inputs, rounds)
+        times = alternate_no_grad(parts, inputs, rounds)
         rows[label] = {name: statistics.median(t) * 1e3
                        for name, t in times.items()}
     print(f'  {"by part, ms":16s}' + ''.join(
@@ -160,7 +144,7 @@ def bench_case(case: dict, args: argparse.Namespace) -> None:
         expected = runs['original fp32'](x)
         drifts = {label: drift(run(x), expected)
                   for label, run in runs.items()}
-    times = alternate(runs, dict.fromkeys(runs, x), args.rounds)
+    times = alternate_no_grad(runs, dict.fromkeys(runs, x), args.rounds)
     ratios = median_ratios(times, 'original fp32')
     print(f"\n{case['title']} ({'x'.join(map(str, case['shape']))}, "
           f'{args.threads} threads, {args.rounds} rounds; load average '

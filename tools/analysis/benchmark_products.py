@@ -19,15 +19,15 @@ import argparse
 import contextlib
 import os
 import statistics
-import time
-from typing import Callable, Dict, Iterator, List
+from typing import Callable, Dict, Iterator
 
 import torch
 
 from mmpoolformer.models import MetaFormer
 from mmpoolformer.models.backbones import onednn_kernels
 from mmpoolformer.precision import bf16_support
-from mmpoolformer.testing import machine_line, perturb_affines
+from mmpoolformer.testing import (alternate, machine_line, median_ratios,
+                                  perturb_affines)
 
 INFERENCE_SHAPE = (1, 3, 512, 512)
 TRAINING_SHAPE = (2, 3, 256, 256)
@@ -76,22 +76,13 @@ def steps(model: torch.nn.Module) -> Dict[str, Callable[[], None]]:
             f"training step {'x'.join(map(str, TRAINING_SHAPE))}": training}
 
 
-def alternate(step: Callable[[], None], rounds: int) -> Dict[str, List[float]]:
-    """Seconds per call with oneDNN's and torch's products, one warm-up
-    each, the order reversed every other round."""
-    variants = {'F.linear': torch_products, 'oneDNN': contextlib.nullcontext}
-    times = {name: [] for name in variants}
-    for context in variants.values():
+def with_products(step: Callable[[], None],
+                  context: Callable) -> Callable[[], None]:
+    """``step`` run inside ``context()``."""
+    def call() -> None:
         with context():
             step()
-    for rnd in range(rounds):
-        order = list(variants) if rnd % 2 == 0 else list(variants)[::-1]
-        for name in order:
-            with variants[name]():
-                start = time.perf_counter()
-                step()
-                times[name].append(time.perf_counter() - start)
-    return times
+    return call
 
 
 def main(argv=None) -> None:
@@ -106,9 +97,11 @@ def main(argv=None) -> None:
         model = MetaFormer(arch, out_indices=(0, 1, 2, 3))
         perturb_affines(model)
         for case, step in steps(model).items():
-            times = alternate(step, args.rounds)
-            ratio = statistics.median(
-                t / o for t, o in zip(times['F.linear'], times['oneDNN']))
+            times = alternate(
+                {'F.linear': with_products(step, torch_products),
+                 'oneDNN': with_products(step, contextlib.nullcontext)},
+                args.rounds)
+            ratio = median_ratios(times, 'F.linear')['oneDNN']
             print(f'{arch:18s} {case:26s} F.linear '
                   f'{statistics.median(times["F.linear"]) * 1e3:6.0f} ms  '
                   f'oneDNN {statistics.median(times["oneDNN"]) * 1e3:6.0f} '

@@ -13,13 +13,13 @@ upstream gradient; the speed-up is the median of the per-round ratios.
 import argparse
 import os
 import statistics
-import time
-from typing import Callable, Dict, List
+from typing import Callable
 
 import torch
 from mmcv.ops import roi_align
 
 from mmpoolformer.models.roi_heads import gather_roi_align
+from mmpoolformer.testing import alternate, median_ratios
 
 CASES = {'demo, 48x64 map, 117 RoIs': (48, 64, 117),
          'COCO, 200x336 map, 1024 RoIs': (200, 336, 1024)}
@@ -43,10 +43,9 @@ def inputs(height: int, width: int, count: int, generator: torch.Generator):
     return feats, rois, torch.randn(count, 256, 7, 7, generator=generator)
 
 
-def step(run: Callable, feats, rois, upstream) -> float:
-    start = time.perf_counter()
-    run(feats, rois).backward(upstream)
-    return time.perf_counter() - start
+def step(run: Callable, feats, rois, upstream) -> Callable[[], None]:
+    """One forward and backward of ``run`` on the case."""
+    return lambda: run(feats, rois).backward(upstream)
 
 
 def main(argv=None) -> None:
@@ -62,15 +61,9 @@ def main(argv=None) -> None:
     generator = torch.Generator().manual_seed(0)
     for title, shape in CASES.items():
         case = inputs(*shape, generator)
-        times: Dict[str, List[float]] = {name: [] for name in runs}
-        for name, run in runs.items():  # warm-up
-            step(run, *case)
-        for rnd in range(args.rounds):
-            order = list(runs) if rnd % 2 == 0 else list(runs)[::-1]
-            for name in order:
-                times[name].append(step(runs[name], *case))
-        ratio = statistics.median(
-            a / b for a, b in zip(times['mmcv'], times['CPURoIAlign']))
+        times = alternate({name: step(run, *case)
+                           for name, run in runs.items()}, args.rounds)
+        ratio = median_ratios(times, 'mmcv')['CPURoIAlign']
         print(f'{title}: forward + backward, mmcv '
               f'{statistics.median(times["mmcv"]) * 1e3:.1f} ms, '
               f'CPURoIAlign '

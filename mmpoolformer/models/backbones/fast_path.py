@@ -88,8 +88,7 @@ def choose_block_path(fast_path: Optional[bool], x: torch.Tensor,
     if fast_path is False:
         return BlockPath.PLAIN
     if fast_path is None and (x.device.type not in MEASURED_FASTER
-                              or torch.jit.is_tracing()
-                              or torch.compiler.is_compiling()):
+                              or onednn_kernels.traced()):
         return BlockPath.PLAIN
     if training or torch.is_grad_enabled():
         return BlockPath.ONEDNN if onednn_kernels.takes(x) \

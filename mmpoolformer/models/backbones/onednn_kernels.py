@@ -31,6 +31,13 @@ def linear_pointwise() -> Optional[object]:
     return getattr(torch.ops.mkldnn, '_linear_pointwise', None)
 
 
+def traced() -> bool:
+    """Whether torch is tracing or compiling (an exporter, a FLOP counter,
+    ``torch.compile``): then the models run torch's own operations, which
+    those see and export."""
+    return torch.jit.is_tracing() or torch.compiler.is_compiling()
+
+
 def takes(x: torch.Tensor, inference: bool = False) -> bool:
     """Whether the oneDNN kernels may run on ``x``: a CPU fp32 tensor
     without CPU autocast (which ``F.linear`` follows and these ops do not)
@@ -99,8 +106,7 @@ def linear_or_torch(x: torch.Tensor, weight: torch.Tensor,
     (:func:`linear`) where it :func:`takes` ``x`` in eager mode, torch's
     where traced or compiled (exporters and FLOP counters see
     ``F.linear``) and for any other tensor."""
-    traced = torch.jit.is_tracing() or torch.compiler.is_compiling()
-    if not traced and takes(x) and x.is_contiguous():
+    if not traced() and takes(x) and x.is_contiguous():
         return linear(x, weight, bias)
     return F.linear(x, weight, bias)
 
