@@ -8,7 +8,7 @@ setup:
 	@bash tools/setup_env.sh
 
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 demo: setup
 	$(PY) tools/demo.py
