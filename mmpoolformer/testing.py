@@ -49,13 +49,13 @@ def largest_difference(got: Sequence[torch.Tensor],
     return diff, scale
 
 
-def alternate(calls: Dict[str, Callable[[], object]],
-              rounds: int) -> Dict[str, List[float]]:
-    """Seconds of each call, ``rounds`` times after one warm-up each, the
-    order reversed every other round, so load from other processes hits
-    them alike."""
+def alternate(calls: Dict[str, Callable[[], object]], rounds: int,
+              warm_up: bool = True) -> Dict[str, List[float]]:
+    """Seconds of each call, ``rounds`` times (after one warm-up each unless
+    the caller has warmed them up), the order reversed every other round,
+    so load from other processes hits them alike."""
     times = {name: [] for name in calls}
-    for call in calls.values():
+    for call in calls.values() if warm_up else ():
         call()
     for rnd in range(rounds):
         order = list(calls) if rnd % 2 == 0 else list(calls)[::-1]
@@ -86,20 +86,27 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def matmul_gflops(dtype: torch.dtype, size: int = 2048,
-                  repeats: int = 10) -> float:
-    """GFLOP/s of a ``size``-square ``torch.mm`` in ``dtype`` on torch's
-    current threads (one warm-up call, then the best of ``repeats``): what
-    the benchmarks print, so that figures from other CPUs can be read."""
-    a = torch.randn(size, size).to(dtype)
-    b = torch.randn(size, size).to(dtype)
-    torch.mm(a, b)
+def best_gflops(call: Callable[[], object], flop: float,
+                repeats: int = 10) -> float:
+    """GFLOP/s of ``call`` (``flop`` floating-point operations) in its
+    fastest of ``repeats`` runs, after one warm-up run."""
+    call()
     best = float('inf')
     for _ in range(repeats):
         start = time.perf_counter()
-        torch.mm(a, b)
+        call()
         best = min(best, time.perf_counter() - start)
-    return 2 * size ** 3 / best / 1e9
+    return flop / best / 1e9
+
+
+def matmul_gflops(dtype: torch.dtype, size: int = 2048,
+                  repeats: int = 10) -> float:
+    """GFLOP/s of a ``size``-square ``torch.mm`` in ``dtype`` on torch's
+    current threads (:func:`best_gflops`): what the benchmarks print, so
+    that figures from other CPUs can be read."""
+    a = torch.randn(size, size).to(dtype)
+    b = torch.randn(size, size).to(dtype)
+    return best_gflops(lambda: torch.mm(a, b), 2 * size ** 3, repeats)
 
 
 def machine_line() -> str:

@@ -39,7 +39,8 @@ from mmengine.analysis import FlopAnalyzer
 from torch import nn
 
 from mmpoolformer.models import PoolFormer
-from mmpoolformer.testing import largest_difference, perturb_affines
+from mmpoolformer.testing import (best_gflops, largest_difference,
+                                  perturb_affines)
 
 CASES = {
     'coco': dict(title='S12 inference, COCO-sized', shape=(1, 3, 800, 1216),
@@ -110,14 +111,9 @@ def matmul_peak(n: int = 2048) -> float:
     a, b = torch.randn(n, n), torch.randn(n, n)
     image = a.view(1, n, n, 1).permute(0, 2, 1, 3)  # NCHW view, NHWC memory
     weight = b.t().contiguous().view(n, n, 1, 1)
-    best = 0.
-    for run in (lambda: torch.mm(a, b), lambda: F.conv2d(image, weight)):
-        run()
-        for _ in range(5):
-            start = time.perf_counter()
-            run()
-            best = max(best, 2 * n ** 3 / (time.perf_counter() - start))
-    return best / 1e9
+    return max(best_gflops(run, 2 * n ** 3, repeats=5)
+               for run in (lambda: torch.mm(a, b),
+                           lambda: F.conv2d(image, weight)))
 
 
 def peak_memory_mb(step: Step) -> float:

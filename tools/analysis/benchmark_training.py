@@ -33,9 +33,9 @@ that took the most time.
 """
 import argparse
 import copy
+import functools
 import os
 import statistics
-import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -47,7 +47,8 @@ from mmengine.runner import Runner, set_random_seed
 from mmpoolformer.libraries import load_config
 from mmpoolformer.mim_files import REPO
 from mmpoolformer.precision import bf16_optim_wrapper, require_cpu_bf16
-from mmpoolformer.testing import load_tool, machine_line
+from mmpoolformer.testing import (alternate, load_tool, machine_line,
+                                  median_ratios)
 
 DEMO_MODELS = {m.key: m for m in load_tool('demo.py').MODELS}
 VARIANTS = ('original fp32', 'default fp32', 'default bf16')
@@ -116,12 +117,6 @@ def demo_batch(config: str, seed: int) -> dict:
     return next(iter(loader))
 
 
-def time_step(trainer: Trainer, batch: dict) -> float:
-    start = time.perf_counter()
-    trainer.step(batch)
-    return time.perf_counter() - start
-
-
 def bench_model(key: str, args: argparse.Namespace) -> None:
     demo = DEMO_MODELS[key]
     batch = demo_batch(demo.config, args.seed)
@@ -132,22 +127,19 @@ def bench_model(key: str, args: argparse.Namespace) -> None:
     for name, trainer in trainers.items():
         torch.manual_seed(args.seed)
         losses[name] = trainer.step(batch)
-    times: Dict[str, List[float]] = {name: [] for name in trainers}
-    for rnd in range(args.rounds):
-        order = list(trainers) if rnd % 2 == 0 else list(trainers)[::-1]
-        for name in order:
-            times[name].append(time_step(trainers[name], batch))
+    times = alternate({name: functools.partial(trainer.step, batch)
+                       for name, trainer in trainers.items()},
+                      args.rounds, warm_up=False)
+    ratios = median_ratios(times, VARIANTS[0])
     shape = 'x'.join(map(str, batch['inputs'][0].shape))
     print(f'\n== {demo.title}, training step on {len(batch["inputs"])} '
           f'images ({shape} before padding), {args.threads} threads, '
           f'{args.rounds} rounds; load average {os.getloadavg()[0]:.1f} ==')
     print(f'{"variant":<15}{"median s":>10}{"best s":>8}{"speed-up":>10}'
           f'{"first loss":>12}')
-    base = times[VARIANTS[0]]
     for name, runs in times.items():
-        ratio = statistics.median(b / t for b, t in zip(base, runs))
         print(f'{name:<15}{statistics.median(runs):10.3f}{min(runs):8.3f}'
-              f'{ratio:9.2f}x{losses[name]:12.4f}')
+              f'{ratios[name]:9.2f}x{losses[name]:12.4f}')
     if args.profile:
         for name, trainer in trainers.items():
             print(f'{name}, ms per step: ' + ', '.join(
