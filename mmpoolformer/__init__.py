@@ -12,8 +12,8 @@ protection on.
 # registers our hooks, CheckedRunner and CPUBf16OptimWrapper
 from . import config_checks, hooks, precision  # noqa: F401
 from .checkpoints import allow_checkpoint_types
+from .libraries.registration import register_all
 from .models import PoolFormer
-from .registry import register_all
 from .version import __version__
 
 REGISTERED = register_all()

@@ -1,9 +1,14 @@
-"""PoolFormer's mm-style options: archs, outputs, freezing, checkpointing."""
+"""The backbone's mm-style options: archs, outputs, freezing,
+checkpointing, the classifier."""
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from mmpoolformer.models import ARCH_SETTINGS, LEGACY_BUILDERS, PoolFormer
+from mmpoolformer.models import (LEGACY_BUILDERS, POOLFORMER_ARCHS, MetaFormer,
+                                 PoolFormer)
+
+S12 = POOLFORMER_ARCHS['poolformer_s12']
 
 
 def test_dense_outputs_have_strides_4_to_32():
@@ -12,7 +17,7 @@ def test_dense_outputs_have_strides_4_to_32():
     outs = model(x)
     assert isinstance(outs, tuple) and len(outs) == 4
     size = [(100 + 4 - 7) // 4 + 1, (130 + 4 - 7) // 4 + 1]  # the stem
-    assert model.out_channels == ARCH_SETTINGS['s12']['embed_dims']
+    assert model.out_channels == S12['embed_dims']
     for out, dim in zip(outs, model.out_channels):
         assert out.shape == (1, dim, *size)
         size = [(s + 2 - 3) // 2 + 1 for s in size]  # each downsampling
@@ -25,7 +30,7 @@ def test_out_indices_count_stages_and_build_only_their_norms():
     assert [o.shape[1] for o in outs] == model.out_channels == [128, 512]
     norms = {n.split('.')[0] for n, _ in model.named_parameters()
              if n.startswith('norm')}
-    assert norms == {'norm2', 'norm6'}
+    assert norms == {'norm1', 'norm3'}
     assert PoolFormer('s12', out_indices=(-1,)).out_indices == (3,)
 
 
@@ -38,8 +43,9 @@ def test_out_of_range_out_indices_list_valid_values(bad):
 def test_unknown_arch_lists_the_valid_ones():
     with pytest.raises(ValueError) as err:
         PoolFormer('s13')
-    for arch in ARCH_SETTINGS:
+    for arch in POOLFORMER_ARCHS:
         assert arch in str(err.value)
+    assert "did you mean 's12'" in str(err.value)
 
 
 def test_custom_arch_dict():
@@ -47,7 +53,7 @@ def test_custom_arch_dict():
                             mlp_ratios=[2, 2, 2, 2]))
     outs = model(torch.randn(1, 3, 32, 32))
     assert [o.shape[1] for o in outs] == [8, 16, 24, 32]
-    assert model.network[0][0].mlp.fc1.out_channels == 16
+    assert model.stages[0].blocks[0].mlp.fc1.out_channels == 16
     with pytest.raises(ValueError, match='embed_dims'):
         PoolFormer(dict(layers=[1, 1, 1, 1]))
 
@@ -95,22 +101,21 @@ def test_fork_last3_leaves_no_parameter_unused_from_level_1():
 
 
 @pytest.mark.parametrize('frozen,expect_frozen', [
-    (-1, []), (0, ['patch_embed']),
-    (2, ['patch_embed', 'network.0', 'norm0', 'network.1', 'network.2',
-         'norm2'])])
-def test_frozen_stages(frozen, expect_frozen):
-    model = PoolFormer('s12', frozen_stages=frozen)
+    (-1, []), (0, ['stem']),
+    (2, ['stem', 'stages.0', 'norm0', 'stages.1', 'norm1'])])
+@pytest.mark.parametrize('arch', ['s12', 'caformer_s18'])
+def test_frozen_stages(frozen, expect_frozen, arch):
+    model = MetaFormer(arch, frozen_stages=frozen)
     model.train()
-    frozen_prefixes = {n.rsplit('.', 1)[0] if n.startswith('norm')
-                       else '.'.join(n.split('.')[:2]) if
-                       n.startswith('network') else n.split('.')[0]
+    frozen_prefixes = {'.'.join(n.split('.')[:2]) if n.startswith('stages')
+                       else n.split('.')[0]
                        for n, p in model.named_parameters()
                        if not p.requires_grad}
     assert frozen_prefixes == set(expect_frozen)
     for name in expect_frozen:
         assert not model.get_submodule(name).training
     if frozen >= 0:
-        assert model.network[4].training
+        assert model.stages[2].training
 
 
 def test_norm_eval_keeps_batchnorm_in_eval_mode():
@@ -118,37 +123,68 @@ def test_norm_eval_keeps_batchnorm_in_eval_mode():
     model.train()
     bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
     assert bns and not any(bn.training for bn in bns)
-    assert model.network[0].training
+    assert model.stages[0].training
 
 
-def test_with_cp_gives_same_outputs_and_grads():
+@pytest.mark.parametrize('arch', ['s12', 'caformer_s18'])
+@pytest.mark.parametrize('fast_path', [False, None])
+def test_with_cp_gives_same_outputs_and_grads(arch, fast_path):
+    """Checkpointed blocks recompute their forward in the backward: every
+    output and every parameter's gradient are those of the plain model."""
     torch.manual_seed(0)
-    plain = PoolFormer('s12')
-    ckpt = PoolFormer('s12', with_cp=True)
+    plain = MetaFormer(arch, fast_path=fast_path, drop_path_rate=0.)
+    ckpt = MetaFormer(arch, fast_path=fast_path, with_cp=True)
     ckpt.load_state_dict(plain.state_dict())
-    x = torch.randn(1, 3, 64, 64, requires_grad=True)
-    sum(o.sum() for o in plain(x)).backward()
-    grad_plain = x.grad.clone()
-    x.grad = None
-    sum(o.sum() for o in ckpt(x)).backward()
-    torch.testing.assert_close(x.grad, grad_plain)
+    x = torch.randn(1, 3, 64, 64)
+    outs = {}
+    for name, model in (('plain', plain), ('ckpt', ckpt)):
+        outs[name] = model(x)
+        sum(o.square().sum() for o in outs[name]).backward()
+    for got, want in zip(outs['ckpt'], outs['plain']):
+        assert torch.equal(got, want)
+    grads = dict(plain.named_parameters())
+    for name, param in ckpt.named_parameters():
+        assert param.grad is not None, name
+        assert torch.equal(param.grad, grads[name].grad), name
 
 
 def test_legacy_builders_match_original_configs():
     model = LEGACY_BUILDERS['poolformer_m36_feat'](style='pytorch')
     assert isinstance(model, PoolFormer) and model.fork_feat
-    assert model.embed_dims == ARCH_SETTINGS['m36']['embed_dims']
-    assert set(LEGACY_BUILDERS) == {f'poolformer_{a}_feat'
-                                    for a in ARCH_SETTINGS}
+    assert model.embed_dims == POOLFORMER_ARCHS['poolformer_m36']['embed_dims']
+    assert set(LEGACY_BUILDERS) == {f'{a}_feat' for a in POOLFORMER_ARCHS}
 
 
-def test_classifier_is_the_head_on_the_features():
+@pytest.mark.parametrize('arch', ['s12', 'poolformerv2_s12', 'caformer_s18'])
+def test_classifier_head_computes_as_its_original(arch):
+    """PoolFormer's head normalises the map, then pools; the baselines'
+    pool, then normalise (LayerNorm); each then classifies."""
     torch.manual_seed(0)
-    model = PoolFormer('s12', fork_feat=False, num_classes=7).eval()
+    model = MetaFormer(arch, fork_feat=False, num_classes=7).eval()
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         feats = model.forward_features(x)
         assert [f.shape[1] for f in feats] == model.out_channels == [512]
-        torch.testing.assert_close(model.forward_head(feats), model(x),
-                                   rtol=0, atol=0)
-    assert model(x).shape == (2, 7)
+        logits = model(x)
+        head, feat = model.head, feats[0]
+        if arch == 's12':
+            norm = head.norm
+            pooled = F.group_norm(feat, 1, norm.weight, norm.bias, norm.eps)
+            expected = head.fc(pooled.mean((2, 3)))
+        else:
+            pooled = F.layer_norm(feat.mean((2, 3)), (512, ),
+                                  head.norm.weight, head.norm.bias, 1e-6)
+            expected = head.fc(pooled)
+    assert logits.shape == (2, 7)
+    torch.testing.assert_close(logits, expected, rtol=0, atol=1e-5)
+
+
+def test_metaformer_and_poolformer_are_two_faces_of_one_class():
+    assert issubclass(PoolFormer, MetaFormer)
+    assert PoolFormer().arch_name == 'poolformer_s12'
+    assert MetaFormer().arch_name == 'caformer_s18'
+    assert MetaFormer('poolformer_s12').settings == PoolFormer('s12').settings
+    # a custom dict starts from the face's family
+    custom = dict(layers=[1, 1, 1, 1], embed_dims=[8, 16, 24, 32])
+    assert PoolFormer(custom).settings['act_cfg'] == dict(type='GELU')
+    assert MetaFormer(custom).settings['act_cfg'] == dict(type='StarReLU')

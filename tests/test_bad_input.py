@@ -228,8 +228,9 @@ def test_default_scope_that_cannot_be_imported_names_the_package(
 
 @pytest.mark.parametrize('option,message', [
     ({'model.backbone.arch': 's13'},
-     r"Unknown PoolFormer arch 's13'. Valid archs: \['m36', 'm48', 's12', "
-     r"'s24', 's36'\]"),
+     r"Unknown arch 's13' \(did you mean .*'s12'.*\)\. Valid archs: .*"
+     r"'poolformer_s12'.*the short names \['m36', 'm48', 's12', 's24', "
+     r"'s36'\]"),
     ({'model.backbone.out_indices': (1, 4)},
      r'out_indices \(1, 4\) is invalid: .* subset of \(0, 1, 2, 3\)'),
 ])
@@ -252,6 +253,6 @@ def test_checkpoint_of_another_arch_names_the_mismatched_keys(tmp_path):
     from mmseg.registry import MODELS
     model = MODELS.build(cfg.model)
     with pytest.raises(CheckpointError, match=(
-            r'network.0.0.norm1.weight: \(32,\) in the file, \(64,\) in '
+            r'stages.0.blocks.0.norm1.weight: \(32,\) in the file, \(64,\) in '
             r'the model')):
         model.init_weights()

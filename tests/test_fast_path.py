@@ -8,6 +8,7 @@ import torch
 from mmengine.analysis import FlopAnalyzer
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from mmpoolformer.checkpoints.weight_layouts import to_ours
 from mmpoolformer.models import PoolFormer
 from mmpoolformer.models.backbones import fast_path, onednn_kernels
 from mmpoolformer.models.backbones.fast_path import (BlockPath, NormPoolMixer,
@@ -77,12 +78,18 @@ def _assert_outputs_close(got, expected):
         torch.testing.assert_close(g, e, **TOL)
 
 
+def _grads(model) -> dict:
+    """Each parameter's gradient under our names (an original's renamed)."""
+    return to_ours({name: param.grad
+                    for name, param in model.named_parameters()})
+
+
 def _assert_grads_close(model, reference_model):
-    theirs = dict(reference_model.named_parameters())
+    theirs = _grads(reference_model)
     for name, param in model.named_parameters():
-        expected = theirs[name].grad
+        expected = theirs[name]
         assert param.grad is not None, name
-        if name.endswith('norm1.bias'):
+        if name.endswith('.norm1.bias'):
             # It cancels in pool(y) - y: the exact gradient is zero.
             assert not param.grad.any(), name
             continue
@@ -188,23 +195,28 @@ def test_norm_pool_mixer_backward_is_the_exact_adjoint():
             (x, weight, bias, scale), fast_mode=True)
 
 
-def test_other_blocks_keep_their_own_forward():
-    """Blocks the fast path does not cover (here attention mixers and a
-    channel-only LayerNorm) run their usual forward, on channels_last maps."""
+def test_other_blocks_take_the_fast_forms_of_their_parts():
+    """Blocks the folds do not cover (here attention mixers and a
+    channel-only LayerNorm) run the fast forms of their parts on
+    channels_last maps, with the plain outputs."""
     mixers = ['pooling', 'pooling', 'attention', 'attention']
     plain = PoolFormer('s12', token_mixers=mixers, fork_last3=False,
                        fast_path=False).eval()
     perturb_affines(plain)
     fast = copy.deepcopy(plain)
     fast.fast_path = True
-    assert [is_foldable(stage[0]) for stage in fast.network[::2]] \
+    assert [is_foldable(stage.blocks[0]) for stage in fast.stages] \
         == [True, True, False, False]
     x = torch.randn(SIZES[0])
     with torch.no_grad():
         _assert_outputs_close(fast(x), plain(x))
 
     ln = PoolFormer('s12', norm_cfg=dict(type='LN2d'), fast_path=True)
-    assert not any(is_foldable(b) for s in ln.network[::2] for b in s)
+    assert not any(is_foldable(b) for s in ln.stages for b in s.blocks)
+    with torch.no_grad():
+        got = ln.eval()(x)
+        ln.fast_path = False
+        _assert_outputs_close(got, ln(x))
 
 
 def test_folding_is_exact_in_float64():
@@ -251,7 +263,7 @@ def test_bf16_autocast_runs_and_stays_close(train):
         for name, param in fast.named_parameters():
             expected_grad = theirs[name].grad
             assert param.grad.dtype == torch.float32, name
-            if not name.endswith('norm1.bias'):
+            if not name.endswith('.norm1.bias'):
                 assert (param.grad - expected_grad).abs().max() <= \
                     0.1 * expected_grad.abs().max(), name
 
@@ -346,9 +358,9 @@ def test_plain_path_is_the_original_bit_for_bit(monkeypatch):
     grads = [torch.randn_like(e) for e in expected]
     torch.autograd.backward(expected, grads)
     torch.autograd.backward(got, grads)
-    theirs = dict(original.named_parameters())
-    assert all(torch.equal(p.grad, theirs[name].grad)
-               for name, p in plain.named_parameters())
+    theirs = _grads(original)
+    for name, param in plain.named_parameters():
+        assert torch.equal(param.grad, theirs[name]), name
 
 
 def test_flop_count_sees_the_original_operations():

@@ -21,22 +21,22 @@ def _linear_and_mlp_weights(model):
 def test_constructor_builds_and_init_weights_initialises():
     torch.manual_seed(0)
     model = PoolFormer('s12', token_mixers=HYBRID, fork_feat=False)
-    fc1 = model.stage_blocks(0)[0].mlp.fc1.weight
+    fc1 = model.stages[0].blocks[0].mlp.fc1.weight
     assert fc1.std() > .05  # PyTorch's default, not yet the original's
-    stem = model.patch_embed.proj.weight.clone()
+    stem = model.stem.conv.weight.clone()
     model.init_weights()
     for name, module in _linear_and_mlp_weights(model):
         assert module.weight.std().item() == pytest.approx(.02, rel=.15), \
             name
         assert module.bias is None or not module.bias.any(), name
     # the stem keeps PyTorch's default, as in the original
-    assert torch.equal(model.patch_embed.proj.weight, stem)
+    assert torch.equal(model.stem.conv.weight, stem)
 
 
 def _detector_file(tmp_path, model):
     """A whole-detector file: the backbone's tensors under 'backbone.'."""
     state = {f'backbone.{k}': torch.full_like(v, 0.5)
-             for k, v in model.state_dict().items() if k.startswith('network')}
+             for k, v in model.state_dict().items() if k.startswith('stages')}
     state['neck.conv.weight'] = torch.zeros(3, 3)
     path = tmp_path / 'detector.pth'
     torch.save(dict(state_dict=state), str(path))
@@ -50,9 +50,9 @@ def test_pretrained_with_prefix_and_other_init_cfgs(tmp_path):
         dict(type='Pretrained', checkpoint=path, prefix='backbone.')])
     model.init_weights()
     # Pretrained last: the network comes from the file ...
-    assert (model.stage_blocks(0)[0].mlp.fc1.weight == 0.5).all()
+    assert (model.stages[0].blocks[0].mlp.fc1.weight == 0.5).all()
     # ... and what the file lacks keeps the other init_cfg's value.
-    assert (model.patch_embed.proj.weight == 0.25).all()
+    assert (model.stem.conv.weight == 0.25).all()
 
 
 def test_parent_module_initialises_the_backbone(tmp_path):
@@ -67,7 +67,8 @@ def test_parent_module_initialises_the_backbone(tmp_path):
 
     detector = Detector()
     detector.init_weights()
-    assert (detector.backbone.stage_blocks(3)[0].layer_scale_1 == .5).all()
+    assert (detector.backbone.stages[3].blocks[0].layer_scale1.scale
+            == .5).all()
 
 
 def test_a_prefix_that_matches_nothing_is_named(tmp_path):

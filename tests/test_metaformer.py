@@ -6,11 +6,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmpoolformer.checkpoints.weight_files import (CheckpointError, convert,
-                                                   detect_format,
-                                                   released_metaformer)
-from mmpoolformer.models import METAFORMER_ARCHS, PoolFormer
-from mmpoolformer.models.backbones.poolformer import PositionEmbedding
+from mmpoolformer.checkpoints.weight_files import CheckpointError, convert
+from mmpoolformer.checkpoints.weight_layouts import (detect_format,
+                                                     released_hybrid, to_ours)
+from mmpoolformer.models import HYBRID_ARCHS, PoolFormer
+from mmpoolformer.models.backbones.metaformer import PositionEmbedding
 from mmpoolformer.testing import perturb_affines
 from tests import reference_metaformer as ref
 from tests.tool_support import REPO
@@ -33,33 +33,34 @@ def release_file(arch: str, path) -> dict:
 
 
 def test_arch_names_are_the_originals():
-    assert sorted(METAFORMER_ARCHS) == sorted(ref.ARCHS)
+    assert sorted(HYBRID_ARCHS) == sorted(ref.ARCHS)
 
 
-@pytest.mark.parametrize('arch', sorted(METAFORMER_ARCHS))
-def test_release_file_loads_strictly_and_logits_match(arch, tmp_path):
+@pytest.mark.parametrize('arch', sorted(HYBRID_ARCHS))
+def test_release_file_loads_strictly_through_init_cfg(arch, tmp_path):
+    """Every tensor of the release file lands, in the original's order,
+    and the model computes the original's logits."""
     path = tmp_path / f'{arch}.pth.tar'
     original = release_file(arch, path)
-    ours = PoolFormer(arch, fork_feat=False,
+    ours = PoolFormer(arch, fork_feat=False, fast_path=False,
                       init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     ours.init_weights()
-    theirs = original.state_dict()
+    theirs = to_ours(original.state_dict())
     assert list(ours.state_dict()) == list(theirs)  # same keys, same order
     for key, value in ours.state_dict().items():
         assert torch.equal(value, theirs[key]), key
     x = torch.randn(2, 3, 224, 224)
     with torch.no_grad():
-        torch.testing.assert_close(ours.eval()(x), original(x),
-                                   rtol=0, atol=1e-5)
+        assert torch.equal(ours.eval()(x), original(x))
 
 
-@pytest.mark.parametrize('arch,at', [('metaformer_pppa_s12_224', 6),
-                                     ('metaformer_ppaa_s12_224', 4)])
-def test_position_embedding_is_its_own_network_entry(arch, at):
+@pytest.mark.parametrize('arch,stage', [('metaformer_pppa_s12_224', 3),
+                                        ('metaformer_ppaa_s12_224', 2)])
+def test_position_embedding_belongs_to_its_stage(arch, stage):
     model = PoolFormer(arch)
-    assert isinstance(model.network[at], PositionEmbedding)
-    assert model.stage_modules(at // 2)[1] is model.network[at]
-    assert model.stage_blocks(3) is model.network[7]
+    for i, module in enumerate(model.stages):
+        assert isinstance(module.pos_embed, PositionEmbedding) == \
+            (i == stage)
 
 
 def test_position_embedding_is_resized_bicubically_off_its_size():
@@ -105,19 +106,20 @@ def test_spatial_fc_models_say_which_input_size_they_need(arch, stage, need):
 
 def test_released_spatial_fc_has_no_bias_but_the_ablation_keeps_it():
     released = PoolFormer('metaformer_ppff_s12_224')
-    assert released.stage_blocks(2)[0].token_mixer.fc.bias is None
+    assert released.stages[2].blocks[0].token_mixer.fc.bias is None
     ablation = PoolFormer('s12', token_mixers=[
         'pooling', 'pooling', dict(type='spatial_mlp', token_size=(14, 14)),
         'pooling'])
-    assert ablation.stage_blocks(2)[0].token_mixer.fc.bias is not None
+    assert ablation.stages[2].blocks[0].token_mixer.fc.bias is not None
 
 
 def test_release_files_are_recognised_and_kept_in_their_layout():
-    for arch in METAFORMER_ARCHS:
+    for arch in HYBRID_ARCHS:
         state_dict = ref.metaformer(arch).state_dict()
         assert detect_format(state_dict) == 'original'
         expected = None if arch == 'metaformer_id_s12' else arch
-        assert released_metaformer(state_dict) == expected
+        assert released_hybrid(to_ours(state_dict)) == expected
+        assert convert(state_dict, 'original').keys() == state_dict.keys()
     with pytest.raises(ValueError, match='no timm layout'):
         convert(ref.metaformer('metaformer_ppaa_s12_224').state_dict(),
                 'timm')

@@ -1,7 +1,7 @@
-"""The MetaFormer baselines (PoolFormerV2, ConvFormer, CAFormer) against the
-transcription of sail-sg/metaformer: each arch loads the reference's weights
-in both released layouts through ``init_cfg=Pretrained`` and computes its
-logits (1e-5, fp32); and the dense-backbone options."""
+"""The MetaFormer baselines (PoolFormerV2, ConvFormer, CAFormer): their
+weights load through ``init_cfg=Pretrained`` in both released layouts, the
+fast path trains as the original operations, and the dense-backbone options.
+``tests/test_family_parity.py`` checks every arch against the original."""
 import os.path as osp
 import re
 
@@ -11,13 +11,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmpoolformer.checkpoints.weight_files import CheckpointError
+from mmpoolformer.checkpoints.weight_layouts import detect_format
 from mmpoolformer.config_checks import check_wiring
 from mmpoolformer.config_checks.model_wiring import WiringError
 from mmpoolformer.libraries import load_config
 from mmpoolformer.models import BASELINE_ARCHS, MetaFormer
-from mmpoolformer.models.backbones import metaformer_baselines
-from mmpoolformer.models.backbones.metaformer_baselines_keys import \
-    detect_layout
+from mmpoolformer.models.backbones import metaformer
 from tests import reference_metaformer_baselines as ref
 from tests.tool_support import REPO
 
@@ -85,12 +84,13 @@ def load_through_init_cfg(model: MetaFormer, state_dict: dict,
     model.init_weights()
 
 
-@pytest.mark.parametrize('arch', sorted(BASELINE_ARCHS))
+@pytest.mark.parametrize('arch', ['poolformerv2_s12', 'convformer_s18',
+                                  'caformer_s18', 'caformer_m36'])
 def test_logits_match_original_in_both_layouts(arch, tmp_path):
     """Each layout loads strictly (every tensor of the model from the
-    file), and each is checked at its own input size, so every arch meets
-    two: the original's at 224x224 (64x96 for the big archs, to keep the
-    suite short), timm's at 96x128."""
+    file), and gives the original's logits exactly, each at its own input
+    size: the original's at 224x224 (64x96 for the big archs), timm's at
+    96x128."""
     original = reference(arch)
     files = {'original': original.state_dict()}
     files['timm'] = timm_layout(files['original'], arch)
@@ -100,15 +100,13 @@ def test_logits_match_original_in_both_layouts(arch, tmp_path):
     with torch.no_grad():
         expected = {size: original(x) for size, x in inputs.items()}
     del original
-    ours = built_empty(MetaFormer, arch, fork_feat=False)
+    ours = built_empty(MetaFormer, arch, fork_feat=False, fast_path=False)
     for layout, state_dict in files.items():
-        assert detect_layout(state_dict) == layout
+        assert detect_format(state_dict) == layout
         load_through_init_cfg(ours, state_dict, tmp_path / f'{layout}.pth')
         with torch.no_grad():
             logits = ours(inputs[sizes[layout]])
-        torch.testing.assert_close(logits, expected[sizes[layout]], rtol=0,
-                                   atol=1e-5,
-                                   msg=lambda m: f'{layout} layout: {m}')
+        assert torch.equal(logits, expected[sizes[layout]]), layout
 
 
 def test_caformer_attends_at_any_size(tmp_path):
@@ -158,56 +156,32 @@ def test_dense_backbone_loads_a_classification_file(tmp_path):
                                original.stages[2][1].res_scale1.scale)
 
 
-def test_onednn_products_train_as_torch_ones():
-    """The 1x1 convolutions' oneDNN products (fp32 CPU, eager) give the
-    outputs and every gradient that F.linear's do (oneDNN off)."""
+@pytest.mark.parametrize('arch', [TINY_CAFORMER, 'poolformerv2_s12'])
+def test_fast_path_trains_as_the_original_operations(arch):
+    """The fast path (oneDNN's products for fp32 on the CPU, fused norms,
+    scaled dot-product attention) gives the outputs and every gradient of
+    ``fast_path=False``, up to float rounding."""
     torch.manual_seed(0)
-    model = MetaFormer(TINY_CAFORMER, out_indices=(0, 1, 2, 3)).train()
+    model = MetaFormer(arch, out_indices=(0, 1, 2, 3)).train()
     x = torch.randn(2, 3, 64, 96)
 
-    def outputs_and_grads(onednn: bool):
+    def outputs_and_grads(fast_path):
+        model.fast_path = fast_path
         model.zero_grad()
-        with torch.backends.mkldnn.flags(enabled=onednn):
-            outs = model(x)
-            sum((o * torch.linspace(-1, 1, o.numel()).view_as(o)).sum()
-                for o in outs).backward()
+        outs = model(x)
+        sum((o * torch.linspace(-1, 1, o.numel()).view_as(o)).sum()
+            for o in outs).backward()
         return outs, {n: p.grad.clone() for n, p in model.named_parameters()}
 
-    fast_outs, fast_grads = outputs_and_grads(True)
-    torch_outs, torch_grads = outputs_and_grads(False)
-    for got, expected in zip(fast_outs, torch_outs):
+    fast_outs, fast_grads = outputs_and_grads(None)
+    plain_outs, plain_grads = outputs_and_grads(False)
+    for got, expected in zip(fast_outs, plain_outs):
+        assert not torch.equal(got, expected)  # another arithmetic
         torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
-    for name, expected in torch_grads.items():
+    for name, expected in plain_grads.items():
         torch.testing.assert_close(fast_grads[name], expected, rtol=1e-4,
                                    atol=1e-4 * float(expected.abs().max()),
                                    msg=name)
-
-
-def test_the_products_benchmark_times_both(monkeypatch, capsys):
-    """tools/analysis/benchmark_products.py: its F.linear variant really
-    runs no oneDNN product, its default does."""
-    from mmpoolformer.models.backbones import onednn_kernels
-    from mmpoolformer.testing import load_tool
-    bench = load_tool('analysis/benchmark_products.py')
-    monkeypatch.setattr(bench, 'INFERENCE_SHAPE', (1, 3, 32, 32))
-    monkeypatch.setattr(bench, 'TRAINING_SHAPE', (1, 3, 32, 32))
-    monkeypatch.setattr(bench, 'MetaFormer',
-                        lambda arch, **kw: MetaFormer(TINY_CAFORMER, **kw))
-    calls = []
-    linear = onednn_kernels.linear
-    monkeypatch.setattr(onednn_kernels, 'linear',
-                        lambda *a: calls.append(1) or linear(*a))
-    model = MetaFormer(TINY_CAFORMER, out_indices=(0, 1, 2, 3))
-    step = bench.steps(model)['inference 1x3x32x32']
-    with bench.torch_products():
-        step()
-    assert not calls
-    step()
-    assert calls
-    bench.main(['--archs', 'tiny', '--rounds', '1', '--threads', '1'])
-    out = capsys.readouterr().out
-    assert 'tiny' in out and 'training step 1x3x32x32' in out
-    assert 'F.linear' in out and 'oneDNN' in out and 'GFLOP/s' in out
 
 
 def test_frozen_stages_and_norm_eval():
@@ -230,8 +204,8 @@ def test_with_cp_and_drop_path(monkeypatch):
     checkpointed = MetaFormer(TINY_CAFORMER, out_indices=(3, ), with_cp=True)
     checkpointed.load_state_dict(plain.state_dict())
     calls = []
-    checkpoint = metaformer_baselines.activation_checkpoint
-    monkeypatch.setattr(metaformer_baselines, 'activation_checkpoint',
+    checkpoint = metaformer.activation_checkpoint
+    monkeypatch.setattr(metaformer, 'activation_checkpoint',
                         lambda *a, **k: calls.append(1) or checkpoint(*a,
                                                                       **k))
     x = torch.randn(1, 3, 64, 64)
@@ -249,8 +223,9 @@ def test_with_cp_and_drop_path(monkeypatch):
 def test_foreign_files_are_refused_by_name(tmp_path):
     model = MetaFormer('convformer_s18')
     other = MetaFormer('caformer_s18').state_dict()
-    with pytest.raises(CheckpointError, match=r"(?s)convformer_s18.*no place "
-                       r'in it: stages\.2\.blocks\.0\.token_mixer\.proj.*'
+    with pytest.raises(CheckpointError, match=r"(?s)'convformer_s18'.*no "
+                       r'place in it: '
+                       r'stages\.2\.blocks\.0\.token_mixer\.proj.*'
                        r'not in the file: .*token_mixer\.pwconv1'):
         load_through_init_cfg(model, other, tmp_path / 'caformer.pth')
     narrower = MetaFormer(dict(BASELINE_ARCHS['convformer_s18'],
@@ -259,25 +234,29 @@ def test_foreign_files_are_refused_by_name(tmp_path):
                        r'.*stem\.conv\.weight: \(32, 3, 7, 7\) in the file, '
                        r'\(64, 3, 7, 7\) in the model'):
         load_through_init_cfg(model, narrower, tmp_path / 'narrow.pth')
-    poolformer_v1 = {'patch_embed.proj.weight': torch.zeros(64, 3, 7, 7),
-                     'network.0.0.norm1.weight': torch.ones(64)}
-    with pytest.raises(CheckpointError, match="type='PoolFormer'"):
+    poolformer_v1 = MetaFormer('poolformer_s12').state_dict()
+    with pytest.raises(CheckpointError, match=r"(?s)no place in it: "
+                       r'.*mlp\.fc1\.bias.*not in the file: '
+                       r'stages\.0\.blocks\.0\.mlp\.act\.bias'):
         load_through_init_cfg(model, poolformer_v1, tmp_path / 'v1.pth')
 
 
 def test_unknown_arch_lists_the_valid_ones():
-    with pytest.raises(ValueError, match='caformer_s18.*poolformerv2_m48'):
+    with pytest.raises(ValueError, match="did you mean 'caformer_s18'.*"
+                       'caformer_s18.*poolformerv2_m48'):
         MetaFormer('caformer_s19')
 
 
 def test_misspelt_arch_keys_are_named():
-    """PoolFormer's singular layer_scale_init_value would otherwise be
-    dropped silently, leaving the stages without layer scales."""
-    arch = dict(layers=[1] * 4, embed_dims=[8, 16, 32, 64],
-                layer_scale_init_value=1e-5)
-    with pytest.raises(WiringError, match="MetaFormer arch dict has no key "
-                       "'layer_scale_init_value'.*layer_scale_init_values"):
-        MetaFormer(arch)
+    """A misspelt key would otherwise be dropped silently; PoolFormer's
+    singular layer_scale_init_value serves every stage."""
+    arch = dict(layers=[1] * 4, embed_dims=[8, 16, 32, 64])
+    with pytest.raises(WiringError, match="arch dict has no key "
+                       "'layer_scales'.*layer_scale_init_values"):
+        MetaFormer(dict(arch, layer_scales=[1e-5] * 4))
+    model = MetaFormer(dict(arch, layer_scale_init_value=1e-5))
+    assert all(float(b.layer_scale1.scale[0]) == pytest.approx(1e-5)
+               for s in model.stages for b in s.blocks)
 
 
 def test_configs_are_wired_as_poolformer_ones():
@@ -289,6 +268,7 @@ def test_configs_are_wired_as_poolformer_ones():
                        r'.*outputs maps of \[192, 384, 576\] channels'):
         check_wiring(load_config(config, {'model.backbone.arch':
                                           'caformer_m36'}))
-    with pytest.raises(WiringError, match="no argument 'fork_last3'"):
+    with pytest.raises(WiringError, match="no argument 'fork_last'; did you "
+                       "mean 'fork_last3'"):
         check_wiring(load_config(config,
-                                 {'model.backbone.fork_last3': True}))
+                                 {'model.backbone.fork_last': True}))

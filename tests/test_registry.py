@@ -96,10 +96,10 @@ def test_user_mixer_and_norm_by_name_from_a_library_config(
     init_default_scope(cfg.default_scope)
     registry = __import__(f'{library}.registry', fromlist=['MODELS']).MODELS
     model = registry.build(cfg.backbone)
-    mixers = [type(model.stage_blocks(i)[0].token_mixer).__name__
+    mixers = [type(model.stages[i].blocks[0].token_mixer).__name__
               for i in range(4)]
     assert mixers == ['Pooling', 'MaxPooling', 'MaxPooling', 'Attention']
-    assert type(model.stage_blocks(0)[0].norm1).__name__ == 'LayerNorm2d'
+    assert type(model.stages[0].blocks[0].norm1).__name__ == 'LayerNorm2d'
     outs = model(torch.randn(1, 3, 64, 64))
     assert [o.shape[1] for o in outs] == model.out_channels
     # our scope's name works from any scope
@@ -117,7 +117,7 @@ def test_nothing_is_forced_into_other_libraries_registries(monkeypatch):
     # a name mmdet already has stays theirs, and the clash is logged
     from mmdet.registry import MODELS as MMDET
 
-    from mmpoolformer.registry import register_all
+    from mmpoolformer.libraries.registration import register_all
 
     class Other:
         pass

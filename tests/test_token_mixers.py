@@ -16,6 +16,7 @@ MIXER_CFGS = {
     'dwconv': dict(type='dwconv', kernel_size=5),
     'attention': 'attention',
     'spatial_mlp': dict(type='spatial_mlp', token_size=(4, 4)),
+    'sepconv': 'sepconv',
 }
 
 
@@ -67,9 +68,9 @@ def test_backbone_with_each_mixer_in_all_stages(name):
 def test_hybrid_pooling_then_attention_accepts_any_size():
     model = PoolFormer('s12', token_mixers=['pooling', 'pooling',
                                             'attention', 'attention'])
-    assert isinstance(model.network[4][0].token_mixer,
+    assert isinstance(model.stages[2].blocks[0].token_mixer,
                       TOKEN_MIXERS.get('attention'))
-    assert isinstance(model.network[0][0].token_mixer,
+    assert isinstance(model.stages[0].blocks[0].token_mixer,
                       TOKEN_MIXERS.get('pooling'))
     for size in [(64, 64), (75, 101)]:
         outs = model(torch.randn(1, 3, *size))
@@ -85,7 +86,7 @@ def test_spatial_mlp_refuses_other_sizes_clearly():
                        r'grid.*96x96 input gives 6x6'):
         model(torch.randn(1, 3, 96, 96))
     with pytest.raises(ValueError, match=r'\(4, 4\).*fixed input size'):
-        model.stage_blocks(2)[0].token_mixer(torch.randn(1, 96, 6, 6))
+        model.stages[2].blocks[0].token_mixer(torch.randn(1, 96, 6, 6))
     with pytest.raises(ValueError, match='token_size'):
         PoolFormer(TINY, token_mixers='spatial_mlp')
 
@@ -102,9 +103,9 @@ def test_bad_mixer_configs_are_explained():
 
 def test_pool_size_reaches_the_default_mixer():
     model = PoolFormer(TINY, pool_size=5)
-    assert model.network[0][0].token_mixer.pool.kernel_size == 5
+    assert model.stages[0].blocks[0].token_mixer.pool.kernel_size == 5
     model = PoolFormer(TINY, pool_size=7, token_mixers='pooling')
-    assert model.network[6][0].token_mixer.pool.kernel_size == 7
+    assert model.stages[3].blocks[0].token_mixer.pool.kernel_size == 7
 
 
 @pytest.mark.parametrize('norm_cfg,norm_type', [
@@ -114,7 +115,7 @@ def test_pool_size_reaches_the_default_mixer():
 @pytest.mark.parametrize('act', ['GELU', 'ReLU', 'SiLU'])
 def test_norm_and_activation_ablations(norm_cfg, norm_type, act):
     model = PoolFormer(TINY, norm_cfg=norm_cfg, act_cfg=dict(type=act))
-    block = model.network[0][0]
+    block = model.stages[0].blocks[0]
     if norm_type is not None:
         assert type(block.norm1) is norm_type
     assert type(block.mlp.act).__name__ == act
@@ -124,7 +125,7 @@ def test_norm_and_activation_ablations(norm_cfg, norm_type, act):
 
 def test_channel_layer_norm_normalises_channels_only():
     model = PoolFormer(TINY, norm_cfg=dict(type='LN2d'))
-    norm = model.network[0][0].norm1
+    norm = model.stages[0].blocks[0].norm1
     x = torch.randn(2, 32, 3, 3) * 4 + 2
     y = norm(x)
     torch.testing.assert_close(y.mean(1), torch.zeros(2, 3, 3),
@@ -147,7 +148,7 @@ def test_hybrid_configs_build_and_run(config, params):
     init_default_scope(cfg.default_scope)
     models = importlib.import_module(f'{cfg.default_scope}.registry').MODELS
     model = models.build(cfg.model)
-    mixers = [type(model.backbone.stage_blocks(i)[0].token_mixer).__name__
+    mixers = [type(model.backbone.stages[i].blocks[0].token_mixer).__name__
               for i in range(4)]
     assert mixers == ['Pooling', 'Pooling', 'Attention', 'Attention']
     count = sum(p.numel() for p in model.parameters()) / 1e6

@@ -1,4 +1,5 @@
-"""Loading official, timm and mmpretrain PoolFormer files, safely."""
+"""Loading official, timm and mmpretrain PoolFormer files, safely, and in
+both directions between their layouts and ours."""
 import os
 import pickle
 import subprocess
@@ -8,8 +9,8 @@ import pytest
 import torch
 
 from mmpoolformer.checkpoints.weight_files import (CheckpointError, convert,
-                                                   detect_format,
                                                    load_pretrained)
+from mmpoolformer.checkpoints.weight_layouts import detect_format, to_ours
 from mmpoolformer.models import PoolFormer
 from tests import reference_poolformer as ref
 
@@ -28,20 +29,23 @@ def release_file(tmp_path_factory):
 
 
 def _assert_backbone_equals(model, state_dict):
+    state_dict = to_ours(state_dict)
     for key, value in model.state_dict().items():
-        if not key.startswith(('norm0', 'norm2', 'norm4', 'norm6')):
+        if not key.startswith(('norm0', 'norm1', 'norm2', 'norm3')):
             assert torch.equal(value, state_dict[key]), key
 
 
 def test_release_file_loads_strictly_into_classifier(release_file):
+    """Through torch's own load_state_dict (the backbone renames the
+    original's keys as it loads) and through init_cfg."""
     path, state = release_file
     model = PoolFormer('s12', fork_feat=False)
     model.load_state_dict(torch.load(path, weights_only=True), strict=True)
+    _assert_backbone_equals(model, state)
     model = PoolFormer('s12', fork_feat=False,
                        init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     model.init_weights()
-    assert all(torch.equal(v, state[k]) for k, v in
-               model.state_dict().items())
+    _assert_backbone_equals(model, state)
 
 
 @pytest.mark.parametrize('wrap', [None, 'state_dict', 'model'])
@@ -57,10 +61,8 @@ def test_init_cfg_loads_release_file_into_dense_backbone(
     _assert_backbone_equals(model, state)
     info = load_pretrained(PoolFormer('s12'), str(path))
     assert info['format'] == 'original'
-    assert info['missing'] == [f'norm{i}.{p}' for i in (0, 2, 4, 6)
-                               for p in ('weight', 'bias')]
-    assert info['unexpected'] == ['head.bias', 'head.weight', 'norm.bias',
-                                  'norm.weight']
+    assert info['skipped'] == ['head.fc.bias', 'head.fc.weight',
+                               'head.norm.bias', 'head.norm.weight']
 
 
 @pytest.mark.parametrize('fmt', ['timm', 'mmpretrain'])
@@ -73,17 +75,18 @@ def test_other_formats_are_detected_and_load(release_file, tmp_path, fmt):
     torch.save(converted, path)
     model = PoolFormer('s12', fork_feat=False)
     info = load_pretrained(model, str(path))
-    assert info['format'] == fmt
-    assert info['missing'] == [] and info['unexpected'] == []
-    assert all(torch.equal(v, state[k])
-               for k, v in model.state_dict().items())
+    assert info['format'] == fmt and info['skipped'] == []
+    _assert_backbone_equals(model, state)
     # and back again
-    assert convert(converted, 'original').keys() == state.keys()
+    back = convert(converted, 'original')
+    assert back.keys() == state.keys()
+    assert all(torch.equal(back[k], v) for k, v in state.items())
 
 
-def test_timm_key_names():
+def test_our_names_are_timms():
     model = PoolFormer('s12', fork_feat=False)
-    timm = convert(model.state_dict(), 'timm')
+    timm = model.state_dict()
+    assert convert(timm, 'timm').keys() == timm.keys()
     for key in ('stem.conv.weight', 'stages.0.blocks.1.norm1.weight',
                 'stages.1.downsample.conv.weight',
                 'stages.3.blocks.1.layer_scale2.scale',
@@ -97,7 +100,8 @@ def test_file_for_another_arch_names_mismatched_keys(release_file):
     model = PoolFormer('m36', init_cfg=dict(type='Pretrained',
                                             checkpoint=str(path)))
     with pytest.raises(CheckpointError,
-                       match=r'another arch[\s\S]*patch_embed\.proj\.weight'):
+                       match=r'another arch[\s\S]*stem\.conv\.weight: '
+                       r'\(64, 3, 7, 7\) in the file'):
         model.init_weights()
 
 

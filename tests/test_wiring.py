@@ -105,7 +105,8 @@ def test_an_int_out_indices_is_checked_as_one_level():
 
 @pytest.mark.parametrize('config,key,close', [
     (MASK_RCNN, 'archh', "'arch'"),
-    (FPN_S12, 'drop_path', "'drop_path_rate' or 'drop_rate'"),
+    (FPN_S12, 'drop_path',
+     "'drop_path_rate' or 'drop_rate' or 'head_drop_rate'"),
 ])
 def test_unknown_backbone_argument_suggests_the_closest(config, key, close):
     with pytest.raises(WiringError, match=(

@@ -1,5 +1,5 @@
-r"""Convert a PoolFormer checkpoint between the original, timm and
-mmpretrain key layouts.
+r"""Convert a MetaFormer-family checkpoint between the original, timm (the
+backbone's own) and mmpretrain key layouts.
 
     python tools/convert_checkpoint.py \
         poolformer_s12.pth.tar s12_timm.pth --to timm
@@ -16,17 +16,16 @@ import argparse
 
 from mmengine.runner.checkpoint import save_checkpoint
 
-from mmpoolformer.checkpoints.weight_files import (FORMATS, FROM_ORIGINAL,
-                                                   convert, detect_format,
-                                                   load_file,
+from mmpoolformer.checkpoints.weight_files import (convert, load_file,
                                                    unwrap_state_dict)
+from mmpoolformer.checkpoints.weight_layouts import FORMATS, detect_format
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('src', help='checkpoint path or URL')
     parser.add_argument('dst', help='where to write the converted file')
-    parser.add_argument('--to', required=True, choices=sorted(FROM_ORIGINAL),
+    parser.add_argument('--to', required=True, choices=sorted(FORMATS[:3]),
                         help='target key layout')
     parser.add_argument('--from', dest='source', choices=FORMATS,
                         help='source layout (detected when omitted)')

@@ -21,8 +21,8 @@ from mmpoolformer.cli.run_setup import (add_bf16_arg, add_common_args,
 from mmpoolformer.cli.test_outputs import (add_dump_metric, add_output_args,
                                            apply_output_args,
                                            check_output_args)
+from mmpoolformer.hooks.bf16_inference import enable_bf16_testing
 from mmpoolformer.libraries import adapter_for
-from mmpoolformer.precision.hooks import enable_bf16_testing
 
 
 def parse_args(argv=None) -> argparse.Namespace:

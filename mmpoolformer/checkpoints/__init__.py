@@ -2,11 +2,12 @@
 to ours, fitting a file to a model, and writing files atomically."""
 from .atomic_write import (AtomicLocalBackend, atomic_write,
                            remove_partial_files)
-from .fit import (check_training_checkpoint, describe_misfit, misfits,
-                  resume_source)
+from .load_checks import (check_training_checkpoint, describe_misfit, misfits,
+                          resume_source)
 from .safe_load import (allow_checkpoint_types, checkpoint_types,
                         load_local_checkpoint, use_safe_checkpoint_loading)
-from .weight_files import CheckpointError, convert, detect_format, load_file
+from .weight_files import CheckpointError, convert, load_file
+from .weight_layouts import detect_format
 
 __all__ = [
     'AtomicLocalBackend', 'CheckpointError', 'allow_checkpoint_types',

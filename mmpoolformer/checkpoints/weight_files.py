@@ -1,29 +1,20 @@
-"""PoolFormer weight files: safe reading, format detection and key mapping.
-
-Every format is mapped to the original sail-sg key names, which are also the
-names of our :class:`~mmpoolformer.models.PoolFormer`:
-
-- ``original``: sail-sg release files (``patch_embed.proj``, ``network.*``,
-  ``norm``/``head`` for classification, ``norm0``..``norm6`` for dense),
-  including the MetaFormer S12 files of ``metaformer.py``
-  (:func:`released_metaformer` tells which one).
-- ``timm``: timm's MetaFormer port (``stem.conv``, ``stages.*.blocks.*``).
-- ``mmpretrain``: ``backbone.``-prefixed, final norm ``norm6``, ``head.fc``.
-- ``detector``: a whole mmdet/mmseg model (``backbone.`` plus neck and heads),
-  e.g. trained with the original mmdet 2.x / mmseg 0.x code.
-"""
+"""The MetaFormer family's weight files: reading them safely, and loading
+one of any released layout (``weight_layouts.py``) into a backbone."""
 import os
 import os.path as osp
 import pickle
 import re
 import urllib.parse
-from typing import Callable, Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional
 
 import torch
 from torch import nn
 
-StateDict = Dict[str, torch.Tensor]
-FORMATS = ('original', 'timm', 'mmpretrain', 'detector')
+from .weight_layouts import (StateDict, detect_format, from_ours,
+                             released_hybrid, to_ours)
+
+# The dense outputs' norms, which no classification file has.
+_OUTPUT_NORM = re.compile(r'^norm\d\.')
 
 
 class CheckpointError(RuntimeError):
@@ -138,112 +129,17 @@ def unwrap_state_dict(checkpoint: dict) -> StateDict:
             for k, v in checkpoint.items() if isinstance(v, torch.Tensor)}
 
 
-def detect_format(state_dict: StateDict) -> str:
-    """Which of :data:`FORMATS` the keys follow."""
-    keys = list(state_dict)
-    if any(k.startswith(('stem.conv.', 'stages.')) for k in keys):
-        return 'timm'
-    if any(k.startswith('backbone.') for k in keys):
-        dense_norms = any(re.match(r'backbone\.norm[024]\.', k) for k in keys)
-        heads = any(k.startswith(('neck.', 'decode_head.', 'bbox_head.',
-                                  'rpn_head.', 'roi_head.')) for k in keys)
-        return 'detector' if dense_norms or heads else 'mmpretrain'
-    return 'original'
-
-
-# Keys that only one released MetaFormer S12 file has; metaformer_id_s12 has
-# exactly PoolFormer-S12's keys (identity mixers have no weights).
-_METAFORMER_SIGNATURES = (
-    ('metaformer_pppa_s12_224', 'network.6.pos_embed'),
-    ('metaformer_ppaa_s12_224', 'network.4.pos_embed'),
-    ('metaformer_ppff_s12_224', 'network.4.0.token_mixer.fc.weight'),
-    ('metaformer_pppf_s12_224', 'network.6.0.token_mixer.fc.weight'),
-)
-
-
-def released_metaformer(state_dict: StateDict) -> Optional[str]:
-    """The arch name of a released MetaFormer S12 file (original layout)
-    with position embeddings or spatial FC mixers, else None."""
-    return next((arch for arch, key in _METAFORMER_SIGNATURES
-                 if key in state_dict), None)
-
-
-def _rename(state_dict: StateDict, rules) -> StateDict:
-    out = {}
-    for key, value in state_dict.items():
-        for pattern, repl in rules:
-            key = re.sub(pattern, repl, key)
-        out[key] = value
-    return out
-
-
-def _timm_to_original(sd: StateDict) -> StateDict:
-    out = _rename(sd, [
-        (r'^stem\.conv\.', 'patch_embed.proj.'),
-        (r'^stages\.(\d+)\.downsample\.conv\.',
-         lambda m: f'network.{2 * int(m[1]) - 1}.proj.'),
-        (r'^stages\.(\d+)\.blocks\.',
-         lambda m: f'network.{2 * int(m[1])}.'),
-        (r'layer_scale(\d)\.scale$', r'layer_scale_\1'),
-        (r'^head\.norm\.', 'norm.'),
-        (r'^head\.fc\.', 'head.'),
-    ])
-    # timm may store the 1x1 MLP convolutions as linear weights.
-    return {k: v[..., None, None] if re.search(r'mlp\.fc\d\.weight$', k)
-            and v.dim() == 2 else v for k, v in out.items()}
-
-
-def _original_to_timm(sd: StateDict) -> StateDict:
-    return _rename(sd, [
-        (r'^patch_embed\.proj\.', 'stem.conv.'),
-        (r'^network\.(\d+)\.',
-         lambda m: f'stages.{int(m[1]) // 2}.blocks.' if int(m[1]) % 2 == 0
-         else f'stages.{(int(m[1]) + 1) // 2}.downsample.'),
-        (r'downsample\.proj\.', 'downsample.conv.'),
-        (r'layer_scale_(\d)$', r'layer_scale\1.scale'),
-        (r'^norm\.', 'head.norm.'),
-        (r'^head\.(weight|bias)$', r'head.fc.\1'),
-    ])
-
-
-def _mmpretrain_to_original(sd: StateDict) -> StateDict:
-    return _rename(sd, [(r'^backbone\.norm6\.', 'norm.'),
-                        (r'^backbone\.', ''), (r'^head\.fc\.', 'head.')])
-
-
-def _original_to_mmpretrain(sd: StateDict) -> StateDict:
-    return _rename(sd, [(r'^norm\.', 'norm6.'), (r'^head\.', 'head.fc.'),
-                        (r'^(?!head\.)', 'backbone.')])
-
-
-def _detector_to_original(sd: StateDict) -> StateDict:
-    return {k[len('backbone.'):]: v for k, v in sd.items()
-            if k.startswith('backbone.')}
-
-
-TO_ORIGINAL: Dict[str, Callable[[StateDict], StateDict]] = {
-    'original': dict, 'timm': _timm_to_original,
-    'mmpretrain': _mmpretrain_to_original, 'detector': _detector_to_original}
-FROM_ORIGINAL: Dict[str, Callable[[StateDict], StateDict]] = {
-    'original': dict, 'timm': _original_to_timm,
-    'mmpretrain': _original_to_mmpretrain}
-
-
 def convert(state_dict: StateDict, target: str,
             source: Optional[str] = None) -> StateDict:
-    """Convert a PoolFormer state dict between formats (source detected
+    """Convert a backbone's state dict between formats (source detected
     when not given)."""
-    if target not in FROM_ORIGINAL:
-        raise ValueError(f'Unknown target format {target!r}; choose one of '
-                         f'{sorted(FROM_ORIGINAL)}.')
-    source = source or detect_format(state_dict)
-    state_dict = TO_ORIGINAL[source](state_dict)
-    arch = released_metaformer(state_dict)
+    ours = to_ours(state_dict, source)
+    arch = released_hybrid(ours)
     if arch and target != 'original':
         raise ValueError(f'{arch} has no {target} layout (its position '
-                         'embedding or spatial FC shift the stage indices); '
+                         'embedding or spatial FC is its own); '
                          "keep it in the 'original' layout.")
-    return FROM_ORIGINAL[target](state_dict)
+    return from_ours(ours, target)
 
 
 def strip_prefix(state_dict: StateDict, prefix: str,
@@ -281,57 +177,79 @@ def check_shapes_fit(state_dict: Mapping, own: Mapping, misfit: str,
             + '\n  '.join(mismatched[:8]) + f'\n{fix}')
 
 
-def _check_released_arch(own: StateDict, state_dict: StateDict,
-                         path_or_url: str) -> None:
-    arch = released_metaformer(state_dict)
-    if arch and any(k.startswith('network.') and k not in own
-                    for k in state_dict):
+def _examples(keys: List[str]) -> str:
+    return ', '.join(keys[:6]) + (f' (and {len(keys) - 6} more)'
+                                  if len(keys) > 6 else '')
+
+
+def fit_weights(model: nn.Module, state_dict: StateDict,
+                source: str) -> Dict[str, object]:
+    """``state_dict`` (any layout) under the skeleton's names, checked to
+    fit ``model``: every tensor of the file finds its place but a
+    classifier or output norms the model does not have, with the model's
+    shape. Raises :class:`CheckpointError` naming what does not fit.
+    Returns ``dict(format=..., state_dict=..., skipped=[...],
+    missing=[...])``: ``missing`` are the model's tensors, other than the
+    dense outputs' norms, that the file lacks."""
+    fmt = detect_format(state_dict)
+    ours = to_ours(state_dict, fmt)
+    own = model.state_dict()
+    arch = getattr(model, 'arch_name', 'custom')
+    if not set(ours) & set(own):
         raise CheckpointError(
-            f'{path_or_url} holds {arch} weights (its position embedding or '
-            f"spatial FC keys say so); build the backbone with arch='{arch}' "
-            'to load it.')
+            f'No key of {source} matches arch {arch!r} ({fmt} format looked '
+            f'like; first keys: {list(state_dict)[:5]}). Is it a weight file '
+            'of the MetaFormer family (PoolFormer, PoolFormerV2, ConvFormer, '
+            'CAFormer)?')
+    hybrid = released_hybrid(ours)
+    if hybrid and hybrid != arch and any(k not in own for k in ours):
+        raise CheckpointError(
+            f'{source} holds {hybrid} weights (its position embedding or '
+            f'spatial FC keys say so); build the backbone with '
+            f"arch='{hybrid}' to load it.")
+    check_shapes_fit(ours, own,
+                     f'{source} does not fit arch {arch!r} (it is probably '
+                     'for another arch);',
+                     'Choose the arch the checkpoint was trained with.')
+    skipped = sorted(k for k in ours if k not in own
+                     and (k.startswith('head.') or _OUTPUT_NORM.match(k)))
+    unexpected = sorted(set(ours) - set(own) - set(skipped))
+    missing = sorted(k for k in own
+                     if k not in ours and not _OUTPUT_NORM.match(k))
+    if unexpected:
+        raise CheckpointError(
+            f'{source} ({fmt} format; first keys: {list(state_dict)[:3]}) '
+            f'does not fit arch {arch!r}: {len(unexpected)} tensors of the '
+            f'file have no place in it: {_examples(unexpected)}' + (
+                f'; {len(missing)} tensors of the model are not in the '
+                f'file: {_examples(missing)}' if missing else '') +
+            '. Build the arch the file was trained with.')
+    return dict(format=fmt, skipped=skipped, missing=missing,
+                state_dict={k: v for k, v in ours.items() if k in own})
 
 
 def load_pretrained(model: nn.Module, path_or_url: str,
-                    map_location: str = 'cpu',
-                    logger: str = 'current',
+                    map_location: str = 'cpu', logger: str = 'current',
                     prefix: Optional[str] = None) -> dict:
-    """Load a PoolFormer checkpoint of any known format into ``model``
-    (only the keys under ``prefix``, stripped of it, when given).
-
-    Missing and unexpected keys are logged. A file for another arch (shape
-    mismatches) or one with no matching key raises :class:`CheckpointError`.
-    Returns ``dict(format=..., missing=[...], unexpected=[...])``.
+    """Load a weight file of any released layout into a backbone (only the
+    keys under ``prefix``, stripped of it, when given), as
+    :func:`fit_weights` checks. Returns ``dict(format=..., skipped=[...],
+    missing=[...])``.
     """
     from mmengine.logging import print_log
 
     state_dict = unwrap_state_dict(load_file(path_or_url, map_location))
     if prefix:
         state_dict = strip_prefix(state_dict, prefix, path_or_url)
-    fmt = detect_format(state_dict)
-    state_dict = TO_ORIGINAL[fmt](state_dict)
-    own = model.state_dict()
-    _check_released_arch(own, state_dict, path_or_url)
-    check_shapes_fit(state_dict, own,
-                     f'{path_or_url} does not fit this PoolFormer (it is '
-                     'probably for another arch);',
-                     'Choose the arch the checkpoint was trained with.')
-    matched = [k for k in state_dict if k in own]
-    if not matched:
-        raise CheckpointError(
-            f'No key of {path_or_url} matches PoolFormer (format looked like '
-            f'{fmt!r}; first keys: {list(state_dict)[:5]}). Is it a '
-            'PoolFormer checkpoint?')
-    result = model.load_state_dict(
-        {k: state_dict[k] for k in matched}, strict=False)
-    unexpected = sorted(set(state_dict) - set(own))
-    print_log(f'Loaded {len(matched)}/{len(own)} PoolFormer tensors from '
-              f'{path_or_url} ({fmt} format).', logger=logger)
-    if result.missing_keys:
-        print_log('Missing keys (kept at their initial values): '
-                  + ', '.join(result.missing_keys), logger=logger)
-    if unexpected:
-        print_log('Unexpected keys (ignored): ' + ', '.join(unexpected),
-                  logger=logger)
-    return dict(format=fmt, missing=list(result.missing_keys),
-                unexpected=unexpected)
+    fit = fit_weights(model, state_dict, path_or_url)
+    model.load_state_dict(fit['state_dict'], strict=False)
+    print_log(f"Loaded {len(fit['state_dict'])}/{len(model.state_dict())} "
+              f"tensors from {path_or_url} ({fit['format']} format)."
+              + (f" Not used: {_examples(fit['skipped'])}."
+                 if fit['skipped'] else ''), logger=logger)
+    if fit['missing']:
+        print_log(f"{len(fit['missing'])} tensors are not in the file and "
+                  f"keep their initial values: {_examples(fit['missing'])}",
+                  logger=logger, level=30)
+    return dict(format=fit['format'], skipped=fit['skipped'],
+                missing=fit['missing'])

@@ -5,7 +5,7 @@ import importlib
 
 from mmengine.config import Config
 
-from ..models.backbones.arguments import WiringError
+from ..models.backbones.archs import WiringError
 from .bad_data import DatasetError, build_dataset, name_sample_errors
 from .checked_runner import CheckedRunner, registry_resolver
 from .data_roots import check_data_roots

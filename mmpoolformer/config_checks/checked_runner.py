@@ -7,7 +7,7 @@ from mmengine.registry import MODELS, RUNNERS, Registry
 from mmengine.runner import Runner
 from torch import nn
 
-from ..precision.hooks import check_bf16_loop
+from ..hooks.bf16_inference import check_bf16_loop
 from .bad_data import build_dataset, name_sample_errors
 from .model_wiring import check_model
 
@@ -45,7 +45,7 @@ class CheckedRunner(Runner):
       pipeline;
     - a detector's CPU test or val loop with ``fp16=True`` has
       ``Bf16InferenceHook``
-      (:func:`~mmpoolformer.precision.hooks.check_bf16_loop`).
+      (:func:`~mmpoolformer.hooks.bf16_inference.check_bf16_loop`).
     """
 
     def build_model(self, model: Union[nn.Module, dict]) -> nn.Module:

@@ -11,26 +11,22 @@ import inspect
 from typing import Any, Callable, List, Optional, Tuple
 
 from ..libraries import adapter_of
-from ..models.backbones.arguments import WiringError, check_known
-from ..models.backbones.metaformer_baselines import (MetaFormer,
-                                                     resolve_baseline_arch)
-from ..models.backbones.poolformer import (ARCH_SETTINGS, LEGACY_BUILDERS,
-                                           LEGACY_EXTRA, LEGACY_FIXED,
-                                           PoolFormer, argument_names,
-                                           check_out_indices,
-                                           fork_last3_from_env, resolve_arch)
+from ..models.backbones.archs import WiringError, check_known, resolve_arch
+from ..models.backbones.legacy_builders import (LEGACY_BUILDERS, LEGACY_EXTRA,
+                                                LEGACY_FIXED,
+                                                fork_last3_from_env)
+from ..models.backbones.metaformer import (MetaFormer, PoolFormer,
+                                           argument_names, check_out_indices)
 
 Resolve = Callable[[Any], Any]
 # The arch each of the original configs' ``poolformer_<arch>_feat`` builds.
-LEGACY_ARCHS = {LEGACY_BUILDERS[f'poolformer_{arch}_feat']: arch
-                for arch in ARCH_SETTINGS}
-# Our backbone classes and how each reads its arch.
-ARCH_RESOLVERS = {PoolFormer: resolve_arch, MetaFormer: resolve_baseline_arch}
+LEGACY_ARCHS = {build: name[:-len('_feat')]
+                for name, build in LEGACY_BUILDERS.items()}
 
 
 def is_poolformer(builder: Any) -> bool:
     """Whether ``builder`` (a registry entry) builds our backbone."""
-    return builder in ARCH_RESOLVERS or builder in LEGACY_ARCHS
+    return builder in (PoolFormer, MetaFormer) or builder in LEGACY_ARCHS
 
 
 def _backbone_class(builder: Any) -> type:
@@ -170,10 +166,11 @@ def check_model(model: dict, resolve: Resolve) -> None:
         return
     where, reader_cfg = reader
     settings = backbone_settings(backbone, builder)
-    arch = settings['arch']
+    arch = settings['arch'] or _backbone_class(builder).DEFAULT_ARCH
     out_indices = check_out_indices(settings['out_indices'])
     backbone_class = _backbone_class(builder)
-    embed_dims = ARCH_RESOLVERS[backbone_class](arch)['embed_dims']
+    embed_dims = resolve_arch(
+        arch, backbone_class.CUSTOM_ARCH_DEFAULTS)['embed_dims']
     out_channels = [embed_dims[i] for i in out_indices]
     name = f'{backbone_class.__name__} arch {arch!r}' \
         if isinstance(arch, str) else \
@@ -181,6 +178,6 @@ def check_model(model: dict, resolve: Resolve) -> None:
     if out_indices != (0, 1, 2, 3):
         name += f' with out_indices={settings["out_indices"]}'
     _check_widths(where, reader_cfg, out_channels, name)
-    if settings['fork_feat'] and backbone_class is PoolFormer:
+    if settings['fork_feat']:
         _check_fork_last3(where, reader_cfg, backbone, builder, out_indices,
                           resolve)

@@ -5,9 +5,7 @@ from typing import Any, Dict, List
 
 from mmengine.config import Config
 
-from ..models.backbones.metaformer_baselines import (BASELINE_ARCHS,
-                                                     resolve_baseline_arch)
-from ..models.backbones.stage_options import NUM_STAGES
+from ..models.backbones.archs import BASELINE_ARCHS, NUM_STAGES
 
 DEFAULT_ARCH = 'poolformer_s12'  # the backbone the demo configs name
 DEMO_ARCHS = (DEFAULT_ARCH, *sorted(BASELINE_ARCHS))
@@ -25,7 +23,7 @@ def arch_options(arch: str, cfg: Config) -> Dict[str, Any]:
     if arch == DEFAULT_ARCH:
         return {}
     first = cfg.model.neck.get('start_level', 0)
-    embed_dims = resolve_baseline_arch(arch)['embed_dims']
+    embed_dims = BASELINE_ARCHS[arch]['embed_dims']
     return {
         'model.backbone._delete_': True,
         'model.backbone.type': 'MetaFormer',

@@ -4,8 +4,8 @@ see ``requirements/deploy.txt``."""
 from .deployed_model import DeployedModel, deployed_model_config
 from .export import (INPUT_NAME, check_dynamic, export_onnx, grouped_outputs,
                      largest_difference, make_exportable, roi_head_path)
+from .onnx_runtime import OnnxModel
 from .predict import OnnxPredictor, postprocess
-from .runtime import OnnxModel
 from .runtimes import BACKENDS, PRECISIONS, build_runtime
 
 __all__ = [

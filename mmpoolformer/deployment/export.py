@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..models.backbones.poolformer import PoolFormer
+from ..models.backbones.metaformer import MetaFormer
 from ..models.backbones.token_mixers import SpatialMlp
 from ..testing import largest_difference as _largest_difference
 from .dependencies import require
@@ -120,7 +120,7 @@ def make_exportable(model: nn.Module) -> List[str]:
         changes.append(f'{name}: Upsample -> ScaleUpsample (the output size '
                        'follows the input)')
     for name, module in model.named_modules():
-        if isinstance(module, PoolFormer) and module.fast_path:
+        if isinstance(module, MetaFormer) and module.fast_path:
             module.fast_path = False
             changes.append(f'{name}: fast_path=True -> False (the graph is '
                            "the plain model's: the same function)")

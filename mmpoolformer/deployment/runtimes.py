@@ -44,7 +44,7 @@ def build_runtime(path: str, backend: str = 'onnxruntime',
     :func:`choose_precision`); its ``description`` says which and why."""
     chosen, why = choose_precision(backend, precision)
     if backend == 'onnxruntime':
-        from .runtime import OnnxModel
+        from .onnx_runtime import OnnxModel
         runtime = OnnxModel(path, threads)
     else:
         from .openvino_runtime import OpenVinoModel

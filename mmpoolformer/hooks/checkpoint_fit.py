@@ -5,8 +5,8 @@ from mmengine.hooks import Hook
 from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.registry import HOOKS
 
-from ..checkpoints.fit import (check_training_checkpoint, describe_misfit,
-                               misfits, resume_source)
+from ..checkpoints.load_checks import (check_training_checkpoint,
+                                       describe_misfit, misfits, resume_source)
 from ..checkpoints.weight_files import CheckpointError
 
 

@@ -1,7 +1,7 @@
 """MMDetection and MMSegmentation as our tools see them: reading a config
 with its library, and one adapter per library for what differs."""
-from .adapter import LibraryAdapter
 from .adapters import ADAPTERS, adapter_for, adapter_of
+from .library_adapter import LibraryAdapter
 from .loading import (LIBRARY_PACKAGES, LibraryNotInstalledError,
                       import_library, load_config)
 

@@ -2,7 +2,7 @@
 from."""
 from typing import Any, Dict, Optional
 
-from .adapter import LibraryAdapter
+from .library_adapter import LibraryAdapter
 from .mmdet_adapter import MMDetAdapter
 from .mmseg_adapter import MMSegAdapter
 

@@ -6,7 +6,7 @@ from typing import Callable, List, Optional
 
 from mmengine.config import Config
 
-from .adapter import LibraryAdapter
+from .library_adapter import LibraryAdapter
 
 # mmdet's tools/test.py: flip TTA for configs without a tta_model.
 FLIP_TTA_MODEL = dict(type='DetTTAModel', tta_cfg=dict(

@@ -6,7 +6,7 @@ from typing import Callable, List, Optional
 import numpy as np
 from mmengine.config import Config
 
-from .adapter import LibraryAdapter
+from .library_adapter import LibraryAdapter
 
 
 class MMSegAdapter(LibraryAdapter):

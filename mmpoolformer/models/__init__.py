@@ -1,5 +1,5 @@
-from .backbones import (ARCH_SETTINGS, BASELINE_ARCHS, LEGACY_BUILDERS,
-                        METAFORMER_ARCHS, MetaFormer, PoolFormer)
+from .backbones import (ARCHS, BASELINE_ARCHS, HYBRID_ARCHS, LEGACY_BUILDERS,
+                        POOLFORMER_ARCHS, MetaFormer, PoolFormer)
 
-__all__ = ['ARCH_SETTINGS', 'BASELINE_ARCHS', 'LEGACY_BUILDERS',
-           'METAFORMER_ARCHS', 'MetaFormer', 'PoolFormer']
+__all__ = ['ARCHS', 'BASELINE_ARCHS', 'HYBRID_ARCHS', 'LEGACY_BUILDERS',
+           'MetaFormer', 'POOLFORMER_ARCHS', 'PoolFormer']

@@ -2,7 +2,7 @@
 (:mod:`mmpoolformer.registry`)."""
 from typing import Union
 
-from mmcv.cnn import build_norm_layer
+from mmcv.cnn import build_activation_layer, build_norm_layer
 from torch import nn
 
 from ..registry import MODELS, SCOPE, TOKEN_MIXERS
@@ -20,6 +20,15 @@ def build_norm(cfg: dict, num_channels: int) -> nn.Module:
                 "one of mmcv's ('GN', 'BN', 'LN', ...) or ours ('LN2d').")
         cfg['type'] = norm
     return build_norm_layer(cfg, num_channels)[1]
+
+
+def build_activation(cfg: dict) -> nn.Module:
+    """mmcv's ``build_activation_layer`` with the type looked up in our
+    scope first (``'StarReLU'``), whatever the caller's default scope is."""
+    cfg = dict(cfg)
+    if isinstance(cfg.get('type'), str) and MODELS.get(cfg['type']):
+        cfg['type'] = MODELS.get(cfg['type'])
+    return build_activation_layer(cfg)
 
 
 def build_token_mixer(cfg: Union[str, dict], dim: int) -> nn.Module:

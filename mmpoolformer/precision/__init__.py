@@ -2,10 +2,9 @@
 prepares a model for bf16 inference and trains under bf16 autocast."""
 from .capability import (Bf16Support, Bf16UnavailableError, bf16_support,
                          require_cpu_bf16)
-from .hooks import Bf16InferenceHook
 from .inference import fp32_head_outputs, prepare_bf16_inference
 from .training import CPUBf16OptimWrapper, bf16_optim_wrapper
 
-__all__ = ['Bf16InferenceHook', 'Bf16Support', 'Bf16UnavailableError',
+__all__ = ['Bf16Support', 'Bf16UnavailableError',
            'CPUBf16OptimWrapper', 'bf16_optim_wrapper', 'bf16_support',
            'fp32_head_outputs', 'prepare_bf16_inference', 'require_cpu_bf16']

@@ -1,10 +1,11 @@
-"""A faster way through PoolFormer blocks: the same function with fewer
-memory passes, on any device.
+"""The fast path of the MetaFormer skeleton: the same function as the
+original operations, with fewer memory passes. Nothing else in the backbone
+calls oneDNN.
 
-:func:`choose_block_path` decides, once per forward, how the blocks that
-:func:`is_foldable` run (``PoolFormer(fast_path=...)``):
+:func:`choose_block_path` decides, once per forward, how the blocks run
+(``MetaFormer(fast_path=...)``):
 
-* ``PLAIN``: each block's own forward, the original operations;
+* ``PLAIN``: each module's own forward, the original operations;
 * ``FOLDED``: with autograd (training), standard torch ops only;
 * ``ONEDNN``: ``FOLDED`` with oneDNN's fused linears forward
   (``onednn_kernels.py``), for fp32 CPU tensors only;
@@ -12,19 +13,24 @@ memory passes, on any device.
 * ``ONEDNN_EVAL``: ``FOLDED_EVAL`` with oneDNN's fused linears, for fp32
   CPU tensors and for bf16 ones (a model converted to bf16).
 
-The folded forms keep maps channels_last and fold the norms' affines and
-the layer scales into neighbouring ops. Average pooling that excludes
-padding from its count commutes with a per-channel affine, so with
+Off the plain path every map is channels_last and every 1x1 convolution a
+linear layer over the ``(B*H*W, C)`` tokens (oneDNN's product on the oneDNN
+paths). Norms written out in elementary ops run as torch's fused kernels,
+and attention as ``F.scaled_dot_product_attention``.
+
+PoolFormer's blocks (:func:`is_foldable`) go further: the norms' affines
+and the layer scales fold into neighbouring ops. Average pooling that
+excludes padding from its count commutes with a per-channel affine, so with
 ``y = a * xhat + b`` (``xhat`` the normalised input)
-``pool(y) - y = a * (pool(xhat) - xhat)``; ``layer_scale_2`` folds into
+``pool(y) - y = a * (pool(xhat) - xhat)``; ``layer_scale2`` folds into
 ``fc2`` and, without gradients, ``norm2``'s affine into ``fc1``. With
 autograd every parameter gets its gradient; only the pooling's backward is
 hand-written (:class:`PoolMixer`). Without gradients the mixer is one
-``lerp`` from GroupNorm's statistics. The MLP's 1x1 convolutions run as
-linears over the ``(B*H*W, C)`` tokens, in row blocks (see
-:data:`HIDDEN_BLOCK_BYTES`).
+``lerp`` from GroupNorm's statistics. The MLP's 1x1 convolutions run in row
+blocks (see :data:`HIDDEN_BLOCK_BYTES`).
 """
 import enum
+from functools import partial
 from typing import Callable, List, Optional, Tuple
 
 import torch
@@ -32,7 +38,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import onednn_kernels
-from .token_mixers import Pooling
+from .norms import LayerNormGeneral
+from .token_mixers import Attention, Pooling, SepConv, as_map, as_tokens
 
 # The hidden maps of a block's MLP are ``mlp_ratio`` (4) times its input. Any
 # above glibc's largest mmap threshold (32 MiB) is mapped afresh and
@@ -40,7 +47,7 @@ from .token_mixers import Pooling
 # row blocks whose hidden maps stay within this, which the heap reuses.
 HIDDEN_BLOCK_BYTES = 16 * 2**20
 
-# Device types on which the folded path was measured faster than the plain
+# Device types on which the fast path was measured faster than the plain
 # one (tools/analysis/benchmark.py); ``fast_path=None`` uses it only there.
 MEASURED_FASTER = ('cpu', )
 
@@ -55,23 +62,17 @@ class BlockPath(enum.Enum):
 
 
 def is_foldable(block: nn.Module) -> bool:
-    """Whether the folded forms compute this block's function: an odd
-    pooling window and GroupNorm with one group and an affine."""
+    """Whether the folded forms compute this block's function: PoolFormer's
+    block, an odd pooling window, GroupNorm with one group and an affine,
+    an MLP with biases and no residual scales."""
     mixer = getattr(block, 'token_mixer', None)
     if not isinstance(mixer, Pooling) or mixer.pool.kernel_size % 2 == 0:
         return False
     return all(
         isinstance(norm, nn.GroupNorm) and norm.num_groups == 1
-        and norm.affine for norm in (block.norm1, block.norm2))
-
-
-def check_fast_path(fast_path: Optional[bool]) -> Optional[bool]:
-    """``fast_path`` itself, if it is None, True or False."""
-    if fast_path is not None and not isinstance(fast_path, bool):
-        raise TypeError(
-            f'PoolFormer(fast_path=...) takes None (fast where measured '
-            f'faster: the CPU), True or False; got {fast_path!r}.')
-    return fast_path
+        and norm.affine for norm in (block.norm1, block.norm2)) and \
+        block.mlp.fc1.bias is not None and not block.mlp.channels_last and \
+        isinstance(block.res_scale1, nn.Identity)
 
 
 def choose_block_path(fast_path: Optional[bool], x: torch.Tensor,
@@ -97,11 +98,101 @@ def choose_block_path(fast_path: Optional[bool], x: torch.Tensor,
         else BlockPath.FOLDED_EVAL
 
 
-def block_forward(block: nn.Module, path: BlockPath,
-                  x: torch.Tensor) -> torch.Tensor:
+def block_runner(block: nn.Module, path: BlockPath) -> Callable:
+    """What runs ``block`` on ``path``: the block itself on the plain path,
+    else its folded form (:func:`is_foldable` blocks) or the fast form of
+    its parts; these return channels_last maps."""
+    if path is BlockPath.PLAIN:
+        return block
+    if is_foldable(block):
+        return partial(_folded_forward, block, path)
+    linear = _linear_of(path)
+    parts = dict(norm1=partial(_norm, block.norm1),
+                 mixer=partial(_mixer, block.token_mixer, linear),
+                 norm2=partial(_norm, block.norm2),
+                 mlp=partial(_mlp, block.mlp, linear))
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        return block.residual_forward(_channels_last(x), **parts)
+
+    return run
+
+
+def downsampling_runner(module: nn.Module, path: BlockPath) -> Callable:
+    """What runs a stem or downsampling ``module`` on ``path``: itself,
+    or its fast form on a channels_last map."""
+    if path is BlockPath.PLAIN or isinstance(module, nn.Identity):
+        return module
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        x = _channels_last(x)
+        if module.norm_first:
+            return module.conv(_norm(module.norm, x))
+        return _norm(module.norm, module.conv(x))
+
+    return run
+
+
+def _channels_last(x: torch.Tensor) -> torch.Tensor:
+    return x.contiguous(memory_format=torch.channels_last)
+
+
+def _linear_of(path: BlockPath) -> Callable:
+    """The product of a path's 1x1 convolutions over tokens."""
+    if path in (BlockPath.ONEDNN, BlockPath.ONEDNN_EVAL):
+        return onednn_kernels.linear_or_torch
+    return F.linear
+
+
+def _norm(norm: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``norm(x)``, a :class:`LayerNormGeneral` as torch's fused kernel."""
+    if not isinstance(norm, LayerNormGeneral):
+        return norm(x)
+    if norm.dims == 'all':
+        return F.group_norm(x, 1, norm.weight, norm.bias, norm.eps)
+    return F.layer_norm(x.permute(0, 2, 3, 1), norm.weight.shape,
+                        norm.weight, norm.bias, norm.eps).permute(0, 3, 1, 2)
+
+
+def _pointwise(conv: nn.Conv2d, linear: Callable,
+               x: torch.Tensor) -> torch.Tensor:
+    """A 1x1 convolution of a channels_last map as ``linear`` over its
+    tokens."""
+    b, _, h, w = x.shape
+    rows = linear(as_tokens(x), conv.weight.flatten(1), conv.bias)
+    return as_map(rows, b, h, w)
+
+
+def _mlp(mlp: nn.Module, linear: Callable, x: torch.Tensor) -> torch.Tensor:
+    x = mlp.drop(mlp.act(_pointwise(mlp.fc1, linear, x)))
+    return mlp.drop(_pointwise(mlp.fc2, linear, x))
+
+
+def _mixer(mixer: nn.Module, linear: Callable,
+           x: torch.Tensor) -> torch.Tensor:
+    """The token mixer on a channels_last map: attention through
+    ``F.scaled_dot_product_attention``, the separable convolution's 1x1
+    convolutions as ``linear``; other mixers as they are."""
+    if isinstance(mixer, SepConv):
+        x = mixer.dwconv(mixer.act1(_pointwise(mixer.pwconv1, linear, x)))
+        return _pointwise(mixer.pwconv2, linear, x)
+    if not isinstance(mixer, Attention):
+        return mixer(x)
+    b, c, h, w = x.shape
+    qkv = linear(as_tokens(x), mixer.qkv.weight, mixer.qkv.bias)
+    q, k, v = qkv.view(b, h * w, 3, mixer.num_heads, -1).permute(
+        2, 0, 3, 1, 4)
+    out = F.scaled_dot_product_attention(q * mixer.scale, k, v, scale=1.)
+    out = linear(out.transpose(1, 2).reshape(b * h * w, c),
+                 mixer.proj.weight, mixer.proj.bias)
+    return as_map(out, b, h, w)
+
+
+def _folded_forward(block: nn.Module, path: BlockPath,
+                    x: torch.Tensor) -> torch.Tensor:
     """``block(x)`` through a folded ``path`` for a block that
     :func:`is_foldable`; the result is channels_last."""
-    x = x.contiguous(memory_format=torch.channels_last)
+    x = _channels_last(x)
     if path is BlockPath.FOLDED:
         return _autograd_forward(block, x, F.linear, _linear_add)
     if path is BlockPath.ONEDNN:
@@ -110,9 +201,7 @@ def block_forward(block: nn.Module, path: BlockPath,
     if path is BlockPath.ONEDNN_EVAL:
         return _eval_forward(block, x, _onednn_linear_act,
                              onednn_kernels.linear_add)
-    if path is BlockPath.FOLDED_EVAL:
-        return _eval_forward(block, x, _linear_act, _linear_add)
-    raise ValueError(f'block_forward takes a folded path, not {path}')
+    return _eval_forward(block, x, _linear_act, _linear_add)
 
 
 def group_norm_stats(x: torch.Tensor,
@@ -131,8 +220,8 @@ def group_norm_stats(x: torch.Tensor,
 
 
 def _layer_scales(block: nn.Module) -> Tuple[torch.Tensor, torch.Tensor]:
-    if block.use_layer_scale:
-        return block.layer_scale_1, block.layer_scale_2
+    if not isinstance(block.layer_scale1, nn.Identity):
+        return block.layer_scale1.scale, block.layer_scale2.scale
     ones = block.norm1.weight.new_ones(block.norm1.num_channels)
     return ones, ones
 
@@ -326,13 +415,3 @@ def _eval_forward(block: nn.Module, x: torch.Tensor, linear_act: Callable,
     out = _in_row_blocks(mlp, [as_tokens(normed), as_tokens(x)],
                          fc1.out_channels)
     return as_map(out, b, h, w)
-
-
-def as_tokens(x: torch.Tensor) -> torch.Tensor:
-    """A channels_last ``(B, C, H, W)`` map as a ``(B*H*W, C)`` view."""
-    return x.permute(0, 2, 3, 1).reshape(-1, x.shape[1])
-
-
-def as_map(tokens: torch.Tensor, b: int, h: int, w: int) -> torch.Tensor:
-    """``(B*H*W, C)`` tokens as a channels_last ``(B, C, H, W)`` view."""
-    return tokens.view(b, h, w, -1).permute(0, 3, 1, 2)

@@ -13,7 +13,30 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...registry import TOKEN_MIXERS
-from . import onednn_kernels
+from .activations import StarReLU
+
+
+def as_tokens(x: torch.Tensor) -> torch.Tensor:
+    """A ``(B, C, H, W)`` map as ``(B*H*W, C)`` tokens (a view of a
+    channels_last map, a copy of another)."""
+    return x.permute(0, 2, 3, 1).reshape(-1, x.shape[1])
+
+
+def as_map(tokens: torch.Tensor, b: int, h: int, w: int) -> torch.Tensor:
+    """``(B*H*W, C)`` tokens as a channels_last ``(B, C, H, W)`` view."""
+    return tokens.view(b, h, w, -1).permute(0, 3, 1, 2)
+
+
+def pointwise(conv: nn.Conv2d, x: torch.Tensor,
+              channels_last: bool) -> torch.Tensor:
+    """``conv(x)`` for a 1x1 convolution; with ``channels_last`` as the
+    MetaFormer baselines' originals compute it, a linear layer over the
+    ``(B, H, W, C)`` tokens (the result is a channels_last map)."""
+    if not channels_last:
+        return conv(x)
+    b, _, h, w = x.shape
+    rows = F.linear(as_tokens(x), conv.weight.flatten(1), conv.bias)
+    return as_map(rows, b, h, w)
 
 
 @TOKEN_MIXERS.register_module('pooling')
@@ -61,13 +84,18 @@ class Attention(nn.Module):
     """Multi-head self-attention over all ``H*W`` tokens (no positional
     embedding of its own, so any input size works).
 
-    As in the released MetaFormer models, q is scaled by ``head_dim**-0.5``
-    before its product with k (the original's trick for a stable product).
-    The MetaFormer baselines (CAFormer) project without a bias.
+    It computes as either original: the released MetaFormer S12 hybrids
+    scale q by ``head_dim**-0.5`` before its product with k
+    (``prescale_query=True``) over tokens taken from an NCHW map; the
+    MetaFormer baselines (CAFormer, ``prescale_query=False``,
+    ``channels_last=True``) scale the product, over the ``(B, H, W, C)``
+    tokens, and project without a bias.
     """
 
     def __init__(self, dim: int, head_dim: int = 32,
-                 qkv_bias: bool = False, proj_bias: bool = True) -> None:
+                 qkv_bias: bool = False, proj_bias: bool = True,
+                 prescale_query: bool = True,
+                 channels_last: bool = False) -> None:
         super().__init__()
         if dim % head_dim:
             raise ValueError(f'attention mixer: dim {dim} is not divisible '
@@ -75,28 +103,36 @@ class Attention(nn.Module):
                              f'that divides every stage width.')
         self.num_heads = dim // head_dim
         self.scale = head_dim ** -0.5
+        self.prescale_query = prescale_query
+        self.channels_last = channels_last
         self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim, bias=proj_bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, c, h, w = x.shape
-        tokens = x.flatten(2).transpose(1, 2)
-        q, k, v = self._linear(self.qkv, tokens).reshape(
-            b, h * w, 3, self.num_heads, c // self.num_heads).permute(
-                2, 0, 3, 1, 4)
-        out = F.scaled_dot_product_attention(
-            q * self.scale, k, v, scale=1.)
-        out = self._linear(self.proj,
-                           out.transpose(1, 2).reshape(b, h * w, c))
+    def tokens(self, x: torch.Tensor) -> torch.Tensor:
+        """The ``(B, N, C)`` tokens of a ``(B, C, H, W)`` map, in the
+        original's memory order."""
+        if self.channels_last:
+            return x.permute(0, 2, 3, 1).flatten(1, 2)
+        return x.flatten(2).transpose(1, 2)
+
+    def to_map(self, out: torch.Tensor, b: int, c: int, h: int,
+               w: int) -> torch.Tensor:
+        """``(B, N, C)`` tokens back to a ``(B, C, H, W)`` map."""
+        if self.channels_last:
+            return out.view(b, h, w, c).permute(0, 3, 1, 2)
         return out.transpose(1, 2).reshape(b, c, h, w)
 
-    @staticmethod
-    def _linear(layer: nn.Linear, tokens: torch.Tensor) -> torch.Tensor:
-        """``layer(tokens)`` over ``(B, N, C)`` tokens, in oneDNN's product
-        for fp32 on the CPU (``onednn_kernels.linear_or_torch``)."""
-        out = onednn_kernels.linear_or_torch(
-            tokens.reshape(-1, tokens.shape[-1]), layer.weight, layer.bias)
-        return out.view(*tokens.shape[:-1], -1)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        q, k, v = self.qkv(self.tokens(x)).reshape(
+            b, h * w, 3, self.num_heads, c // self.num_heads).permute(
+                2, 0, 3, 1, 4).unbind(0)
+        if self.prescale_query:
+            attn = (q * self.scale) @ k.transpose(-2, -1)
+        else:
+            attn = (q @ k.transpose(-2, -1)) * self.scale
+        out = (attn.softmax(dim=-1) @ v).transpose(1, 2).reshape(b, h * w, c)
+        return self.to_map(self.proj(out), b, c, h, w)
 
 
 @TOKEN_MIXERS.register_module('spatial_mlp')
@@ -129,3 +165,26 @@ class SpatialMlp(nn.Module):
                 "for, or use 'pooling', 'dwconv' or 'attention', which "
                 'accept any size.')
         return self.fc(x.flatten(2)).reshape(x.shape)
+
+
+@TOKEN_MIXERS.register_module('sepconv')
+class SepConv(nn.Module):
+    """ConvFormer's mixer, MobileNetV2's inverted separable convolution:
+    1x1 expansion, StarReLU, depthwise ``kernel_size`` convolution, 1x1
+    projection, all without biases; its 1x1 convolutions run as linear
+    layers over the ``(B, H, W, C)`` tokens, as the original's."""
+
+    def __init__(self, dim: int, expansion_ratio: float = 2.,
+                 kernel_size: int = 7) -> None:
+        super().__init__()
+        hidden = int(expansion_ratio * dim)
+        self.pwconv1 = nn.Conv2d(dim, hidden, 1, bias=False)
+        self.act1 = StarReLU()
+        self.dwconv = nn.Conv2d(hidden, hidden, kernel_size,
+                                padding=kernel_size // 2, groups=hidden,
+                                bias=False)
+        self.pwconv2 = nn.Conv2d(hidden, dim, 1, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.dwconv(self.act1(pointwise(self.pwconv1, x, True)))
+        return pointwise(self.pwconv2, x, True)

@@ -16,8 +16,8 @@ from mmengine.registry import HOOKS
 from torch import nn
 from torch.utils.hooks import RemovableHandle
 
-from .capability import require_cpu_bf16
-from .inference import fp32_head_outputs, prepare_bf16_inference
+from ..precision.capability import require_cpu_bf16
+from ..precision.inference import fp32_head_outputs, prepare_bf16_inference
 
 
 def _model(runner) -> nn.Module:

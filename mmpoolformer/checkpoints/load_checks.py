@@ -11,6 +11,7 @@ from mmengine.runner.checkpoint import find_latest_checkpoint
 from torch import nn
 
 from .weight_files import CheckpointError, shape_mismatches
+from .weight_layouts import legacy_prefixes, upgrade_legacy_keys
 
 PARTIAL_LOAD_HINT = (
     'To load only the keys that fit, ask for it: --allow-partial-load '
@@ -21,9 +22,14 @@ SHOWN_KEYS = 8
 
 def _model_state_dict(checkpoint: dict) -> dict:
     """The weights as mmengine's Runner loads them: under ``state_dict``
-    when there, with DataParallel's ``module.`` prefix removed."""
+    when there, with DataParallel's ``module.`` prefix removed, and a
+    backbone of sail-sg/poolformer's layout renamed as the backbone renames
+    it on loading."""
     weights = checkpoint.get('state_dict', checkpoint)
-    return {re.sub(r'^module\.', '', k): v for k, v in weights.items()}
+    weights = {re.sub(r'^module\.', '', k): v for k, v in weights.items()}
+    for prefix in legacy_prefixes(weights):
+        upgrade_legacy_keys(weights, prefix)
+    return weights
 
 
 def _listing(title: str, keys: List[str]) -> str:
