@@ -1,5 +1,6 @@
 """The model zoo: ``model-index.yml`` and the metafiles it imports name,
-for each config, its collection, size, weights and the paper's metrics.
+for each config, its collection, size, weights and the paper's metrics
+(``null`` where the paper publishes none).
 
 :class:`~mmpoolformer.hooks.PaperMetricsHook` logs, after a test, the
 measured metrics beside the paper's with :func:`compare_with_paper`.
@@ -31,14 +32,20 @@ def _read_yaml(path: str) -> dict:
         return yaml.safe_load(f) or {}
 
 
+def load_metafiles(path: Optional[str] = None) -> Dict[str, dict]:
+    """Each metafile that ``path`` (default :func:`model_index_path`)
+    imports, by its path relative to the model index, in import order."""
+    path = path or model_index_path()
+    root = osp.dirname(path)
+    return {metafile: _read_yaml(osp.join(root, metafile))
+            for metafile in _read_yaml(path).get('Import', [])}
+
+
 def load_model_index(path: Optional[str] = None) -> Dict[str, list]:
     """``{'Collections': [...], 'Models': [...]}`` of every metafile that
     ``path`` (default :func:`model_index_path`) imports."""
-    path = path or model_index_path()
-    root = osp.dirname(path)
     index: Dict[str, list] = {'Collections': [], 'Models': []}
-    for metafile in _read_yaml(path).get('Import', []):
-        content = _read_yaml(osp.join(root, metafile))
+    for content in load_metafiles(path).values():
         for key in index:
             index[key] += content.get(key) or []
     return index
@@ -60,6 +67,8 @@ def compare_with_paper(model: dict, metrics: Dict[str, float]) -> str:
     parts = []
     for result in model.get('Results') or []:
         for name, paper in result['Metrics'].items():
+            if paper is None:  # the paper publishes no figure
+                continue
             key, scale = MEASURED_AS.get(name, (name, 1.0))
             if key in metrics:
                 measured = float(metrics[key]) * scale
