@@ -180,7 +180,9 @@ def summarise(results: Sequence[dict], work_dir: str, seconds: float) -> bool:
     return learned
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (also read by the docs' tools
+    reference)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         '--arch', default=DEFAULT_ARCH, choices=DEMO_ARCHS, metavar='ARCH',
@@ -199,6 +201,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--bf16', action='store_true',
         help='train under CPU bf16 autocast (tools/train.py --bf16)')
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.threads < 1:
         parser.error(f'--threads must be >= 1, got {args.threads}')
