@@ -26,4 +26,4 @@ lint: setup
 docs: setup
 	if [ -f tools/analysis/render_benchmarks.py ]; then \
 	  $(PY) tools/analysis/render_benchmarks.py; fi
-	$(PY) -m sphinx -W --keep-going -n -b html docs docs/_build/html
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html

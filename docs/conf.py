@@ -22,6 +22,8 @@ extensions = [
 ]
 myst_enable_extensions = ['colon_fence']
 myst_heading_anchors = 3
+# Curly quotes, but '--flag' stays two hyphens (no en dash).
+smartquotes_action = 'qe'
 source_suffix = {'.md': 'markdown', '.rst': 'restructuredtext'}
 exclude_patterns = ['_build', 'benchmarks/*.md']
 
