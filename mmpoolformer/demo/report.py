@@ -74,21 +74,26 @@ def drawn_pictures(folder: str) -> List[str]:
 
 
 def plot_prediction_grid(rows: Dict[str, Sequence[str]],
-                         out_file: str) -> str:
+                         out_file: str, row_inches: float = 2.4) -> str:
     """One row a model (``rows`` maps its title to its drawn pictures), one
-    panel a picture, titled with the model and the picture's name."""
+    panel a picture, titled with the model and the picture's name. The
+    columns are as wide as the longest row's pictures, at their aspect."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    columns = max(len(pictures) for pictures in rows.values())
-    fig, axes = plt.subplots(len(rows), columns,
-                             figsize=(2.8 * columns, 2.4 * len(rows)),
-                             squeeze=False)
+    images = {title: [plt.imread(p) for p in pictures]
+              for title, pictures in rows.items()}
+    widest = max(images.values(), key=len)
+    ratios = [image.shape[1] / image.shape[0] for image in widest]
+    fig, axes = plt.subplots(
+        len(rows), len(widest), squeeze=False,
+        figsize=(row_inches * sum(ratios), (row_inches + .3) * len(rows)),
+        gridspec_kw=dict(width_ratios=ratios))
     for panels, (title, pictures) in zip(axes, rows.items()):
         for ax in panels:
             ax.axis('off')
-        for ax, path in zip(panels, pictures):
-            ax.imshow(plt.imread(path))
+        for ax, path, image in zip(panels, pictures, images[title]):
+            ax.imshow(image)
             name = osp.splitext(osp.basename(path))[0]
             ax.set_title(f'{title}: {name}', fontsize=8)
     fig.tight_layout()
