@@ -164,6 +164,7 @@ def test_speed_figures_only_on_the_benchmarks_page():
 
 
 def test_pages_are_task_sized():
-    for path in PAGES:
+    # The model zoo page is generated from the metafiles: as long as they.
+    for path in (p for p in PAGES if osp.basename(p) != 'model_zoo.md'):
         lines = len(read(path).splitlines())
         assert lines <= 180, f'{osp.relpath(path, REPO)}: {lines} lines'
