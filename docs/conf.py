@@ -36,7 +36,8 @@ autodoc_member_order = 'bysource'
 autodoc_typehints = 'description'
 
 # Benchmark results are rendered into benchmarks/generated.md by
-# tools/analysis/render_benchmarks.py (``make docs`` runs it first).
+# tools/analysis/render_benchmarks.py (``make docs`` runs it first); its
+# pictures are linked relative to it, beside it in benchmarks/.
 BENCHMARK_TABLES = osp.join(DOCS, 'benchmarks', 'generated.md')
 
 
@@ -45,7 +46,7 @@ def _benchmarks_not_rendered(app, docname, source):
     instead of failing on the missing include."""
     if docname == 'benchmarks' and not osp.exists(BENCHMARK_TABLES):
         source[0] = source[0].replace(
-            '```{include} benchmarks/generated.md\n```',
+            '```{include} benchmarks/generated.md\n:relative-images:\n```',
             'No results are rendered in this checkout: run '
             '`python tools/analysis/render_benchmarks.py` (or `make docs`).')
 
