@@ -1,9 +1,9 @@
-# The newcomer commands: `make demo`, `make test` and `make lint`.
+# The newcomer commands: `make demo`, `make test`, `make lint` and `make docs`.
 # Each sets up the project-local .venv first (a quick no-op once done).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test lint
+.PHONY: setup demo test lint docs
 setup:
 	@bash tools/setup_env.sh
 
@@ -19,3 +19,11 @@ demo: setup
 lint: setup
 	$(PY) -m isort --check-only --diff .
 	$(PY) -m flake8 .
+
+# The documentation site into docs/_build/html, warnings as errors. The
+# benchmarks page shows the tables and plots rendered from the committed
+# results files, so they are rendered first.
+docs: setup
+	if [ -f tools/analysis/render_benchmarks.py ]; then \
+	  $(PY) tools/analysis/render_benchmarks.py; fi
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html

@@ -186,7 +186,7 @@ def test_missing_dataset_root_says_what_belongs_there(tmp_path,
         'annotations/instances_train2017.json and train2017/ '
         '(train_dataloader.dataset); put the data there or pass '
         '--cfg-options train_dataloader.dataset.data_root=/path/to/data; '
-        "see README 'Data'")
+        "see docs/user_guides/data.md, 'Data'")
     os.makedirs('data/ade/ADEChallengeData2016/images/validation')
     with pytest.raises(FileNotFoundError, match=(
             'data/ade/ADEChallengeData2016/annotations/validation/ does '

@@ -1,5 +1,5 @@
-"""Training logs to pictures: the TensorBoard backend, and the README's
-commands that plot loss and metric curves from ``vis_data/scalars.json``
+"""Training logs to pictures: the TensorBoard backend, and the docs' commands
+that plot loss and metric curves from ``vis_data/scalars.json``
 with mmdet's and mmseg's own ``analyze_logs.py``."""
 import glob
 import os

@@ -21,7 +21,9 @@ from mmpoolformer.checkpoints.weight_files import (convert, load_file,
 from mmpoolformer.checkpoints.weight_layouts import FORMATS, detect_format
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (also read by the docs' tools
+    reference)."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('src', help='checkpoint path or URL')
     parser.add_argument('dst', help='where to write the converted file')
@@ -29,7 +31,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='target key layout')
     parser.add_argument('--from', dest='source', choices=FORMATS,
                         help='source layout (detected when omitted)')
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def main(argv=None) -> None:

@@ -1,5 +1,5 @@
 """The demo behind `make demo`: PoolFormer-S12 RetinaNet, Mask R-CNN and
-Semantic FPN learn real photos on the CPU in about 10 minutes.
+Semantic FPN learn real photos on the CPU, from scratch.
 
     python tools/demo.py [--arch convformer_s18] [--only retinanet ...]
                          [--work-dir work_dirs/demo/ARCH] [--threads N]
@@ -13,7 +13,8 @@ with the same recipes instead: the demo configs' backbone is swapped through
 It builds the demo dataset (``python -m mmpoolformer.demo``), then for each
 model evaluates the untrained model with tools/test.py, trains it with
 tools/train.py, evaluates it again and draws its predictions. It ends with
-a loss-curve figure and a before/after table (also in summary.md).
+a loss-curve figure, a grid of the drawn predictions and a before/after
+table (also in summary.md).
 ``--bf16`` trains under CPU bf16 autocast (``tools/train.py --bf16``); the
 evaluations stay fp32.
 """
@@ -102,7 +103,8 @@ def run_model(model: DemoModel, arch: str, work_dir: str,
     """Evaluate untrained, train, evaluate trained, draw; return figures."""
     from mmpoolformer.demo.predict import (draw_predictions,
                                            save_initial_checkpoint)
-    from mmpoolformer.demo.report import read_losses, read_test_metrics
+    from mmpoolformer.demo.report import (drawn_pictures, read_losses,
+                                          read_test_metrics)
 
     options = demo_options(model, arch)
     arch_args = cli_options(options)
@@ -136,17 +138,20 @@ def run_model(model: DemoModel, arch: str, work_dir: str,
                              cfg_options=options)
     iters, losses = read_losses(osp.join(out, 'train'))
     os.remove(init)  # large, and rebuilt in a second
+    val_pictures = osp.join(out, 'pictures', 'val')
     return dict(title=title, iters=iters, losses=losses,
                 before={k: before.get(k, 0.0) for k in model.metrics},
                 after={k: after.get(k, 0.0) for k in model.metrics},
-                pictures=[osp.join(out, 'pictures', 'val'),
-                          *sorted(drawn.values())])
+                pictures=[val_pictures, *sorted(drawn.values())],
+                grid=[*drawn_pictures(val_pictures),
+                      *sorted(drawn.values())])
 
 
 def summarise(results: Sequence[dict], work_dir: str, seconds: float) -> bool:
     """Print and save the before/after table and the loss curves; return
     whether every model learned (loss halved, headline metric up)."""
-    from mmpoolformer.demo.report import format_table, plot_losses
+    from mmpoolformer.demo.report import (format_table, plot_losses,
+                                          plot_prediction_grid)
 
     rows, learned = [], True
     for r in results:
@@ -167,9 +172,11 @@ def summarise(results: Sequence[dict], work_dir: str, seconds: float) -> bool:
     curves = plot_losses({r['title']: (r['iters'], r['losses'])
                           for r in results},
                          osp.join(work_dir, 'loss_curves.png'))
+    grid = plot_prediction_grid({r['title']: r['grid'] for r in results},
+                                osp.join(work_dir, 'predictions.png'))
     minutes, secs = divmod(int(seconds), 60)
     text = (f'{table}\n\nTotal wall time: {minutes} min {secs} s.\n'
-            f'Loss curves: {curves}\n' + ''.join(
+            f'Loss curves: {curves}\nPredictions: {grid}\n' + ''.join(
                 f'{r["title"]} pictures: {", ".join(r["pictures"])}\n'
                 for r in results))
     print('\n' + text)
@@ -180,7 +187,9 @@ def summarise(results: Sequence[dict], work_dir: str, seconds: float) -> bool:
     return learned
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (also read by the docs' tools
+    reference)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         '--arch', default=DEFAULT_ARCH, choices=DEMO_ARCHS, metavar='ARCH',
@@ -199,6 +208,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--bf16', action='store_true',
         help='train under CPU bf16 autocast (tools/train.py --bf16)')
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.threads < 1:
         parser.error(f'--threads must be >= 1, got {args.threads}')

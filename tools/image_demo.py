@@ -31,7 +31,9 @@ from mmpoolformer.libraries import LibraryAdapter, adapter_for, load_config
 from mmpoolformer.precision import prepare_bf16_inference, require_cpu_bf16
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (also read by the docs' tools
+    reference)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('inputs', help='an image, a folder of images or a '
                         "quoted glob pattern such as 'photos/*.jpg'")
@@ -50,6 +52,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--wait-time', type=float, default=0,
                         help='with --show: seconds per image (0: a key)')
     add_bf16_arg(parser, 'predict')
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.show:
         check_display()

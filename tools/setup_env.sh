@@ -14,7 +14,7 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
 fi
 
 if command -v nvidia-smi >/dev/null 2>&1; then
-  echo "[setup] NVIDIA GPU found, but this sets up the CPU build; for CUDA torch and mmcv ops see README.md, 'GPU set-up'"
+  echo "[setup] NVIDIA GPU found, but this sets up the CPU build; for CUDA torch and mmcv ops see docs/get_started.md, 'GPU set-up'"
 fi
 
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
@@ -34,9 +34,9 @@ fi
 # torch asks for >=77; mmengine resolves `mmdet::`/`mmseg::` config bases
 # through pkg_resources, which setuptools 81 removed.
 pip install "setuptools>=77.0.3,<81"
-echo "[setup] mmdet, mmsegmentation, ONNX Runtime and the rest"
+echo "[setup] mmdet, mmsegmentation, ONNX Runtime, the docs tools and the rest"
 pip install -r requirements/runtime.txt -r requirements/tests.txt \
-  -r requirements/deploy.txt
+  -r requirements/deploy.txt -r requirements/docs.txt
 # imgaug ships the demo's quokka photo; its own deps are not needed (files are read, not imported).
 pip install --no-deps imgaug==0.4.0
 pip install --no-build-isolation --no-deps -e .

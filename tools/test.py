@@ -25,7 +25,9 @@ from mmpoolformer.hooks.bf16_inference import enable_bf16_testing
 from mmpoolformer.libraries import adapter_for
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (also read by the docs' tools
+    reference)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -35,6 +37,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'tta_model and tta_pipeline')
     add_bf16_arg(parser, 'test')
     add_common_args(parser)
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     check_output_args(args)
     return args

@@ -19,7 +19,9 @@ from mmpoolformer.precision import (Bf16UnavailableError, bf16_optim_wrapper,
                                     require_cpu_bf16)
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (also read by the docs' tools
+    reference)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='config file, e.g. configs/detection/'
                         'retinanet_poolformer_s12.py')
@@ -38,6 +40,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="scale the lr by (GPUs x batch per GPU) / the config's "
         "auto_scale_lr.base_batch_size, as mmdet's tools/train.py does")
     add_common_args(parser)
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.amp and get_device() == 'cpu':
         parser.error('--amp needs a GPU (CUDA, NPU, MLU or MUSA) and none '

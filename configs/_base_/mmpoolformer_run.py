@@ -1,8 +1,8 @@
 # What every mmpoolformer config adds to the library's bases: the plugin's
 # import (registers PoolFormer, our hooks and CheckedRunner), the runner that
 # checks the model's wiring and names bad data, and the run-time hooks, one
-# job each (README, "When the data or the wiring is wrong" and
-# "Reliability"). A config of your own gets the same by inheriting this file
+# job each (docs/user_guides/errors.md and docs/user_guides/reliability.md).
+# A config of your own gets the same by inheriting this file
 # beside its library's bases.
 custom_imports = dict(imports=['mmpoolformer'], allow_failed_imports=False)
 runner_type = 'CheckedRunner'

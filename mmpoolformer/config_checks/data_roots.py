@@ -6,7 +6,7 @@ from typing import Iterable, List, Tuple
 
 from mmengine.config import Config
 
-DATA_README = "see README 'Data'"
+DATA_DOCS = "see docs/user_guides/data.md, 'Data'"
 
 
 def leaf_datasets(dataset: dict, key: str) -> Iterable[Tuple[str, dict]]:
@@ -47,7 +47,7 @@ def check_data_roots(cfg: Config, dataloaders: Iterable[str]) -> None:
             contents = _dataset_contents(dataset)
             holds = ' and '.join(contents)
             fix = (f'put the data there or pass --cfg-options '
-                   f'{key}.data_root=/path/to/data; {DATA_README}')
+                   f'{key}.data_root=/path/to/data; {DATA_DOCS}')
             if root and not osp.isdir(root):
                 raise FileNotFoundError(
                     f'{root} does not exist: it should hold {holds} '

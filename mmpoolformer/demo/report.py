@@ -1,6 +1,6 @@
 """What the demo reads back from its runs: losses from mmengine's
 ``scalars.json``, metrics from the test runs' json logs, a before/after
-table and a loss-curve figure."""
+table, a loss-curve figure and a grid of the drawn predictions."""
 import glob
 import json
 import os.path as osp
@@ -60,5 +60,43 @@ def plot_losses(series: Dict[str, LossSeries], out_file: str) -> str:
         ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(out_file, dpi=100)
+    plt.close(fig)
+    return out_file
+
+
+def drawn_pictures(folder: str) -> List[str]:
+    """The pictures drawn below ``folder`` (mmseg's visualizer nests its own
+    in sub-folders), ordered by file name."""
+    found = glob.glob(osp.join(folder, '**', '*'), recursive=True)
+    return sorted((p for p in found
+                   if p.lower().endswith(('.jpg', '.jpeg', '.png'))),
+                  key=osp.basename)
+
+
+def plot_prediction_grid(rows: Dict[str, Sequence[str]],
+                         out_file: str, row_inches: float = 2.4) -> str:
+    """One row a model (``rows`` maps its title to its drawn pictures), one
+    panel a picture, titled with the model and the picture's name. The
+    columns are as wide as the longest row's pictures, at their aspect."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    images = {title: [plt.imread(p) for p in pictures]
+              for title, pictures in rows.items()}
+    widest = max(images.values(), key=len)
+    ratios = [image.shape[1] / image.shape[0] for image in widest]
+    fig, axes = plt.subplots(
+        len(rows), len(widest), squeeze=False,
+        figsize=(row_inches * sum(ratios), (row_inches + .3) * len(rows)),
+        gridspec_kw=dict(width_ratios=ratios))
+    for panels, (title, pictures) in zip(axes, rows.items()):
+        for ax in panels:
+            ax.axis('off')
+        for ax, path, image in zip(panels, pictures, images[title]):
+            ax.imshow(image)
+            name = osp.splitext(osp.basename(path))[0]
+            ax.set_title(f'{title}: {name}', fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out_file, dpi=80)
     plt.close(fig)
     return out_file

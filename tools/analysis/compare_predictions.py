@@ -36,7 +36,9 @@ from mmpoolformer.precision.agreement import (CAUSES, MATCH_IOU,
                                               unmatched_causes)
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (also read by the docs' tools
+    reference)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('expected', help='the reference --out .pkl (fp32)')
     parser.add_argument('actual', help='the --out .pkl to compare with it')
@@ -47,7 +49,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="detectors: the IoU threshold of the model's "
                         "last NMS (default 0.5, mmdet's RetinaNet and "
                         "Mask R-CNN test_cfg), for telling NMS near-ties")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def by_image(path: str) -> Dict[str, dict]:

@@ -38,7 +38,9 @@ from torch import nn
 from mmpoolformer.libraries import LibraryAdapter, adapter_for, load_config
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (also read by the docs' tools
+    reference)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='config file')
     parser.add_argument('--shape', type=int, nargs='+', default=[1280, 800],
@@ -47,6 +49,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='override config keys')
     parser.add_argument('--table', action='store_true',
                         help='also print the per-module table')
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if len(args.shape) not in (1, 2) or min(args.shape) < 1:
         parser.error(f'--shape takes H W or one size, got {args.shape}')

@@ -20,7 +20,9 @@ from mmpoolformer.deployment.runtimes import (add_runtime_args,
                                               check_runtime_args)
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (also read by the docs' tools
+    reference)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='the config the graph was exported '
                         'from')
@@ -32,6 +34,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--score-thr', type=float, default=0.3,
                         help='boxes drawn from this score on (detection)')
     add_runtime_args(parser)
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     check_runtime_args(parser, args)
     return args

@@ -25,7 +25,9 @@ from mmpoolformer.deployment.export import (check_shapes, default_shape,
 TOLERANCE = 1e-3  # of the largest output
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this tool (also read by the docs' tools
+    reference)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='detection or segmentation config')
     parser.add_argument('checkpoint', help='checkpoint (.pth) of the model')
@@ -44,6 +46,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='the runtime that checks the graph (in f32)')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the random example inputs')
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.shape and min(args.shape) < 32:
         parser.error(f'--shape {args.shape}: give a size of at least 32.')
