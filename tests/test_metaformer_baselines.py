@@ -183,33 +183,6 @@ def test_onednn_products_train_as_torch_ones():
                                    msg=name)
 
 
-def test_the_products_benchmark_times_both(monkeypatch, capsys):
-    """tools/analysis/benchmark_products.py: its F.linear variant really
-    runs no oneDNN product, its default does."""
-    from mmpoolformer.models.backbones import onednn_kernels
-    from mmpoolformer.testing import load_tool
-    bench = load_tool('analysis/benchmark_products.py')
-    monkeypatch.setattr(bench, 'INFERENCE_SHAPE', (1, 3, 32, 32))
-    monkeypatch.setattr(bench, 'TRAINING_SHAPE', (1, 3, 32, 32))
-    monkeypatch.setattr(bench, 'MetaFormer',
-                        lambda arch, **kw: MetaFormer(TINY_CAFORMER, **kw))
-    calls = []
-    linear = onednn_kernels.linear
-    monkeypatch.setattr(onednn_kernels, 'linear',
-                        lambda *a: calls.append(1) or linear(*a))
-    model = MetaFormer(TINY_CAFORMER, out_indices=(0, 1, 2, 3))
-    step = bench.steps(model)['inference 1x3x32x32']
-    with bench.torch_products():
-        step()
-    assert not calls
-    step()
-    assert calls
-    bench.main(['--archs', 'tiny', '--rounds', '1', '--threads', '1'])
-    out = capsys.readouterr().out
-    assert 'tiny' in out and 'training step 1x3x32x32' in out
-    assert 'F.linear' in out and 'oneDNN' in out and 'GFLOP/s' in out
-
-
 def test_frozen_stages_and_norm_eval():
     model = MetaFormer('poolformerv2_s12', frozen_stages=2, norm_eval=True,
                        out_norm_cfg=dict(type='BN')).train()
