@@ -165,25 +165,19 @@ def test_memory_measures_the_forward_by_arch(tmp_path):
         assert row['notes']['params_m'] > 1
 
 
-def test_training_times_the_demo_steps_and_profiles_them(tmp_path):
+def test_training_times_the_demo_steps(tmp_path):
     data = tmp_path / 'demo'
     build_demo_data(str(data), train_views=1, seed=0)
     record = run(tmp_path / 'results', 'training', '--models', 'fpn',
-                 '--rounds', '1', '--profile', '--data-root', str(data))
+                 '--rounds', '1', '--data-root', str(data))
     rows = variants(record)
     assert set(rows) == {'original fp32', 'default fp32'} | (
         {'default bf16'} if BF16 else set())
     assert_timed_against(rows.values(), 'original fp32', 1)
-    assert rows['original fp32']['shape'] == '2x3x256x256'
+    assert rows['original fp32']['shape'].startswith('2x3x')
     losses = [row['notes']['first_loss'] for row in rows.values()]
     assert all(map(math.isfinite, losses))
     assert math.isclose(losses[0], losses[1], rel_tol=1e-4)
-    for row in rows.values():
-        profile = list(row['notes']['profile'].items())
-        assert profile[0][0] == 'optimizer update' and len(profile) == 7
-        ops = [ms for _, ms in profile[1:]]
-        assert all(ms > 0 for _, ms in profile) and ops == sorted(
-            ops, reverse=True)
 
 
 def test_training_without_demo_data_says_how_to_build_it(tmp_path):

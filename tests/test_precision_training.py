@@ -322,3 +322,16 @@ def test_flag_and_config_train_with_the_wrapper_and_resume_exactly(
     for key, state in a['optimizer']['state'].items():
         for k, value in state.items():
             assert torch.equal(value, b['optimizer']['state'][key][k])
+
+
+def test_benchmark_training_profiles_the_update_and_the_top_ops():
+    """The training benchmark's --profile: the optimizer's update first,
+    then the operations by their own time, in ms a step."""
+    from mmpoolformer.benchmarking.cases import training as benchmark
+    model, _ = tiny_setup()
+    trainer = benchmark.Trainer(model, dict(
+        type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3)))
+    rows = benchmark.profile_step(trainer, tiny_batch(), steps=2, top=3)
+    assert [name for name, _ in rows[:1]] == ['optimizer update']
+    assert len(rows) == 4 and all(ms > 0 for _, ms in rows)
+    assert rows[1][1] >= rows[2][1] >= rows[3][1]

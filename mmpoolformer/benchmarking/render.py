@@ -50,14 +50,15 @@ def by_setup(records: Iterable[dict]) -> Dict[Setup, List[dict]]:
     return groups
 
 
-def value_range(values: Sequence[Optional[float]], fmt: str) -> str:
-    """``fmt`` of the values' smallest and largest, ``a-b`` (or one value
-    where they read alike; ``-`` for none)."""
+def value_range(values: Sequence[Optional[float]], fmt: str,
+                unit: str = '') -> str:
+    """``fmt`` of the values' smallest and largest, ``a-b`` and ``unit``
+    (one value where they read alike; ``-`` for none)."""
     values = [v for v in values if v is not None]
     if not values:
         return '-'
     low, high = fmt.format(min(values)), fmt.format(max(values))
-    return low if low == high else f'{low}-{high}'
+    return (low if low == high else f'{low}-{high}') + unit
 
 
 def ms_format(values: Sequence[float]) -> str:
@@ -90,10 +91,10 @@ def table(records: Sequence[dict]) -> str:
         ms = [row['median_ms'] for row in runs]
         speedups = [row['speedup'] for row in runs if row['speedup']]
         spread = value_range([s['min'] for s in speedups] +
-                             [s['max'] for s in speedups], '{:.2f}x')
+                             [s['max'] for s in speedups], '{:.2f}', 'x')
         cells = [model, step, shape, variant, runs[0]['baseline'] or '-',
                  value_range(ms, ms_format(ms)),
-                 value_range([s['median'] for s in speedups], '{:.2f}x'),
+                 value_range([s['median'] for s in speedups], '{:.2f}', 'x'),
                  spread, value_range([row['rounds'] for row in runs],
                                      '{:d}')]
         if peak:
@@ -121,7 +122,8 @@ def header(setup: Setup, records: Sequence[dict]) -> str:
         f'- matrix units: {", ".join(units) or "none"}\n'
         f'- versions: ' + ', '.join(f'{name} {"/".join(sorted(found))}'
                                     for name, found in versions.items()) +
-        f'\n- runs: {len(records)} ({dates[0]} to {dates[-1]}), commits '
+        f'\n- runs: {len(records)} ({dates[0]}'
+        + (f' to {dates[-1]}' if dates[-1] != dates[0] else '') + '), commits '
         + ', '.join(sorted({str(m['commit'])[:12] for m in machines})) +
         f'\n- {size}x{size} torch.mm: fp32 ' +
         value_range([m['matmul']['fp32_gflops'] for m in machines], '{:.0f}')

@@ -3,7 +3,7 @@
 each case's start and end."""
 import dataclasses
 import datetime
-from typing import List, Optional, Sequence
+from typing import List, Sequence
 
 import torch
 
@@ -16,7 +16,7 @@ MATMUL_SIZE, SMOKE_MATMUL_SIZE = 2048, 256
 
 
 def run_cases(names: Sequence[str], options: Options, results_dir: str,
-              command: str, machine: Optional[dict] = None) -> List[str]:
+              command: str) -> List[str]:
     """Run each named case with ``options`` on ``options.threads`` torch
     threads and write its results file into ``results_dir``; their
     paths."""
@@ -26,7 +26,7 @@ def run_cases(names: Sequence[str], options: Options, results_dir: str,
                          f'{", ".join(CASES)}')
     torch.set_num_threads(options.threads)
     chosen = [(CASES[name], CASES[name].models(options)) for name in names]
-    machine = machine or describe_machine(
+    machine = describe_machine(
         SMOKE_MATMUL_SIZE if options.smoke else MATMUL_SIZE)
     paths = []
     for case, models in chosen:

@@ -62,7 +62,7 @@ class Step:
             outs = list(self.model(self.x))
         torch.autograd.backward(
             outs, [g.to(o.dtype) for g, o in zip(self.grads, outs)])
-        return outs
+        return [out.detach() for out in outs]
 
 
 def output_grads(model: nn.Module, x: torch.Tensor,

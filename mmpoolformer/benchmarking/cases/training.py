@@ -24,6 +24,7 @@ import os.path as osp
 from typing import Dict, List, Sequence, Tuple
 
 import torch
+from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import Runner, set_random_seed
@@ -105,6 +106,8 @@ def profile_step(trainer: Trainer, batch: dict, steps: int = 3,
 
 def run(options: Options, keys: Sequence[str]) -> List[Row]:
     demos = {demo.key: demo for demo in DEMO_MODELS}
+    # Quiet: init_weights logs every parameter to the current logger.
+    MMLogger.get_instance('benchmark_training', log_level='WARNING')
     rows = []
     for key in keys:
         cfg = load_config(osp.join(REPO, demos[key].config))
