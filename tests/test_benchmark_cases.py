@@ -180,8 +180,10 @@ def test_training_times_the_demo_steps(tmp_path):
     assert math.isclose(losses[0], losses[1], rel_tol=1e-4)
 
 
-def test_training_without_demo_data_says_how_to_build_it(tmp_path):
-    with pytest.raises(SystemExit, match='python -m mmpoolformer.demo'):
-        benchmark.main(['training', '--models', 'fpn', '--smoke',
-                        '--data-root', str(tmp_path / 'missing'),
-                        '--results-dir', str(tmp_path)])
+def test_missing_demo_data_stops_the_run_before_any_case(tmp_path):
+    with pytest.raises(SystemExit, match='missing: build the demo data '
+                       r'first \(python -m mmpoolformer.demo\)'):
+        benchmark.main(['roi_align', 'training', '--smoke', '--data-root',
+                        str(tmp_path / 'missing'), '--results-dir',
+                        str(tmp_path / 'results')])
+    assert not (tmp_path / 'results').exists()

@@ -26,6 +26,8 @@ def run_cases(names: Sequence[str], options: Options, results_dir: str,
                          f'{", ".join(CASES)}')
     torch.set_num_threads(options.threads)
     chosen = [(CASES[name], CASES[name].models(options)) for name in names]
+    for case, _ in chosen:
+        case.check(options)
     machine = describe_machine(
         SMOKE_MATMUL_SIZE if options.smoke else MATMUL_SIZE)
     paths = []

@@ -79,7 +79,7 @@ def main(argv: Optional[Sequence[str]] = None) -> List[str]:
     try:
         paths = run_cases(args.cases or list(CASES), options,
                           args.results_dir, command_line(argv))
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, ImportError) as error:
         sys.exit(f'benchmark.py: {error}')
     for path in paths:
         print(path)

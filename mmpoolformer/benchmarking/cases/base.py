@@ -27,12 +27,14 @@ class Options:
 @dataclass(frozen=True)
 class Case:
     """A benchmark case: ``run(options, models)`` times it and returns its
-    rows."""
+    rows; ``check(options)`` raises, before any case runs, where the case
+    could not run (a missing package or data folder)."""
     name: str
     summary: str
     default_models: Tuple[str, ...]
     known_models: Tuple[str, ...]
     run: Callable[[Options, Sequence[str]], List[Row]]
+    check: Callable[[Options], None] = lambda options: None
 
     def models(self, options: Options) -> Sequence[str]:
         """The models ``options`` name, checked against the known ones."""

@@ -15,6 +15,7 @@ from typing import Callable, Dict, List, Sequence
 import torch
 
 from ...deployment import build_runtime, export_onnx, make_exportable
+from ...deployment.dependencies import require
 from ...deployment.export import TensorOutputs
 from ...deployment.runtimes import choose_precision
 from ..results import Row, shape_text, timed_rows
@@ -45,6 +46,12 @@ def runners(model: torch.nn.Module, x: torch.Tensor, threads: int,
     return runs
 
 
+def require_runtimes(options: Options) -> None:
+    """Raise, saying how to install them, where a runtime is missing."""
+    for package in ('onnx', 'onnxruntime', 'openvino'):
+        require(package)
+
+
 def run(options: Options, keys: Sequence[str]) -> List[Row]:
     rows = []
     for key in keys:
@@ -65,4 +72,4 @@ def run(options: Options, keys: Sequence[str]) -> List[Row]:
 
 CASE = Case('deployment', 'PyTorch eager vs ONNX Runtime and OpenVINO '
             '(f32, bf16 where the CPU has native bf16)',
-            tuple(WHOLE_MODELS), tuple(WHOLE_MODELS), run)
+            tuple(WHOLE_MODELS), tuple(WHOLE_MODELS), run, require_runtimes)

@@ -74,13 +74,19 @@ def build_trainers(cfg, seed: int) -> Dict[str, Trainer]:
     return trainers
 
 
+def data_root(options: Options) -> str:
+    """The demo data folder ``options`` name; raise where it is missing."""
+    root = options.data_root or DEFAULT_DATA_ROOT
+    if not osp.isdir(root):
+        raise FileNotFoundError(
+            f'{root} is missing: build the demo data first (python -m '
+            'mmpoolformer.demo) or name it with --data-root.')
+    return root
+
+
 def demo_batch(cfg, data_root: str, seed: int) -> dict:
     """The first batch of the config's training loader, its data read
     from ``data_root``."""
-    if not osp.isdir(data_root):
-        raise FileNotFoundError(
-            f'{data_root} is missing: build the demo data first (python -m '
-            'mmpoolformer.demo) or name it with --data-root.')
     loader = copy.deepcopy(cfg.train_dataloader)
     loader.dataset.data_root = osp.abspath(data_root)
     init_default_scope(cfg.default_scope)
@@ -111,8 +117,7 @@ def run(options: Options, keys: Sequence[str]) -> List[Row]:
     rows = []
     for key in keys:
         cfg = load_config(osp.join(REPO, demos[key].config))
-        batch = demo_batch(cfg, options.data_root or DEFAULT_DATA_ROOT,
-                           options.seed)
+        batch = demo_batch(cfg, data_root(options), options.seed)
         trainers = build_trainers(cfg, options.seed)
         losses = {}
         for name, trainer in trainers.items():  # the warm-up
@@ -138,4 +143,4 @@ def run(options: Options, keys: Sequence[str]) -> List[Row]:
 CASE = Case('training', "training steps of the demo's models: original vs "
             'default fp32 and bf16; --profile', tuple(d.key for d in
                                                       DEMO_MODELS),
-            tuple(d.key for d in DEMO_MODELS), run)
+            tuple(d.key for d in DEMO_MODELS), run, data_root)
