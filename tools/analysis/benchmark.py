@@ -31,9 +31,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--list', action='store_true',
                         help='print the cases and their models, then exit')
     parser.add_argument('--rounds', type=int, default=5,
-                        help='timed rounds per setting (after a warm-up)')
+                        help='timed rounds per setting, after a warm-up '
+                        '(default: %(default)s)')
     parser.add_argument('--threads', type=int, default=2,
-                        help='threads of torch and of the runtimes')
+                        help='threads of torch and of the runtimes '
+                        '(default: %(default)s)')
     parser.add_argument('--models', '--arch', '--archs', nargs='+',
                         metavar='MODEL', help="the case's archs or models "
                         '(default: its own; --list shows them)')
