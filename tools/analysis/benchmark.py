@@ -1,7 +1,7 @@
 """Benchmark cases on the CPU, each run writing a results file.
 
     python tools/analysis/benchmark.py --list
-    python tools/analysis/benchmark.py backbone model --rounds 5 --threads 2
+    python tools/analysis/benchmark.py backbone model --rounds 3 --threads 2
     python tools/analysis/benchmark.py backbone --models s24 --bf16
 
 Each case times its variants side by side in one process, the order
@@ -30,7 +30,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         '(default: all)')
     parser.add_argument('--list', action='store_true',
                         help='print the cases and their models, then exit')
-    parser.add_argument('--rounds', type=int, default=5,
+    parser.add_argument('--rounds', type=int, default=3,
                         help='timed rounds per setting, after a warm-up '
                         '(default: %(default)s)')
     parser.add_argument('--threads', type=int, default=2,

@@ -14,7 +14,7 @@ class Options:
     variants), ``profile`` (add where the time goes, where a case can),
     ``data_root`` (the demo data for the ``training`` case; ``None``:
     ``data/demo`` in the repository)."""
-    rounds: int = 5
+    rounds: int = 3
     threads: int = 2
     models: Optional[Tuple[str, ...]] = None
     smoke: bool = False

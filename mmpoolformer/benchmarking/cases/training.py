@@ -14,7 +14,8 @@ optimizer step). Variants, each with its own copy of the same weights:
   bf16 units.
 
 The first step of each, on the same weights, batch and random state, is
-the warm-up; its loss is the row's ``first_loss`` note. ``--profile``
+the warm-up; its loss is the row's ``first_loss`` note. A row's shape is
+the batch size and the first image's shape before padding. ``--profile``
 adds, per variant, the optimizer's update and the operations that took
 the most time, in ms per step over three more steps (note ``profile``).
 """
