@@ -94,12 +94,3 @@ def test_extractor_builds_cpu_roi_align_and_matches_mmdet():
     rois = random_rois(30, 64, 96, 1.0, generator)
     torch.testing.assert_close(ours(feats, rois), theirs(feats, rois),
                                rtol=0, atol=2e-6)
-
-
-def test_the_benchmark_times_both(monkeypatch, capsys):
-    from mmpoolformer.testing import load_tool
-    bench = load_tool('analysis/benchmark_roi_align.py')
-    monkeypatch.setattr(bench, 'CASES', {'tiny': (12, 16, 5)})
-    bench.main(['--rounds', '2', '--threads', '1'])
-    out = capsys.readouterr().out
-    assert 'tiny: forward + backward, mmcv ' in out and 'CPURoIAlign ' in out

@@ -16,7 +16,7 @@ from mmpoolformer.models.backbones.fast_path import (BlockPath, NormPoolMixer,
                                                      choose_block_path,
                                                      group_norm_stats,
                                                      is_foldable)
-from mmpoolformer.testing import load_tool, perturb_affines
+from mmpoolformer.testing import perturb_affines
 from tests import reference_poolformer as ref
 
 # Not multiples of 32, so every stage pads its pooling and convolutions.
@@ -435,27 +435,3 @@ def test_cuda_matches_plain(fast_path, monkeypatch):
         _assert_outputs_close(got, expected)
     if fast_path:
         _assert_grads_close(fast, plain)
-
-
-def test_benchmark_times_plain_against_fast(capsys, monkeypatch):
-    """tools/analysis/benchmark.py builds its pair from the package alone
-    (fast_path=False, the original operations, against True) and reports
-    ratios and drift for a training step."""
-    benchmark = load_tool('analysis/benchmark.py')
-    peak = benchmark.matmul_peak
-    monkeypatch.setattr(benchmark, 'matmul_peak', lambda: peak(128))
-    models = benchmark.build_models('s12', seed=0)
-    assert models['original'].fast_path is False
-    assert models['fast_path'].fast_path is True
-    for a, b in zip(models['original'].parameters(),
-                    models['fast_path'].parameters()):
-        assert torch.equal(a, b)
-    benchmark.CASES['tiny'] = dict(title='tiny', shape=(1, 3, 64, 48),
-                                   train=True)
-    try:
-        benchmark.run_case('tiny', benchmark.parse_args(['--rounds', '1']),
-                           models)
-    finally:
-        del benchmark.CASES['tiny']
-    out = capsys.readouterr().out
-    assert 'fast_path' in out and 'grads: worst' in out

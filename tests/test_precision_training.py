@@ -325,9 +325,9 @@ def test_flag_and_config_train_with_the_wrapper_and_resume_exactly(
 
 
 def test_benchmark_training_profiles_the_update_and_the_top_ops():
-    """tools/analysis/benchmark_training.py --profile: the optimizer's
-    update first, then the operations by their own time, in ms a step."""
-    benchmark = load_tool('analysis/benchmark_training.py')
+    """The training benchmark's --profile: the optimizer's update first,
+    then the operations by their own time, in ms a step."""
+    from mmpoolformer.benchmarking.cases import training as benchmark
     model, _ = tiny_setup()
     trainer = benchmark.Trainer(model, dict(
         type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3)))

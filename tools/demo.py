@@ -24,35 +24,14 @@ import os
 import os.path as osp
 import sys
 import time
-from dataclasses import dataclass
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence
 
 from mmpoolformer.demo.archs import DEFAULT_ARCH, DEMO_ARCHS, cli_options
+from mmpoolformer.demo.models import MODELS, DemoModel
 from mmpoolformer.testing import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DATA_ROOT = 'data/demo'  # where the demo configs read their data
-
-
-@dataclass(frozen=True)
-class DemoModel:
-    key: str
-    title: str
-    config: str
-    metrics: Tuple[str, ...]  # the first one is the headline
-
-
-MODELS = (
-    DemoModel('retinanet', 'RetinaNet',
-              'configs/detection/demo/retinanet_poolformer_s12_demo.py',
-              ('coco/bbox_mAP', 'coco/bbox_mAP_50')),
-    DemoModel('mask_rcnn', 'Mask R-CNN',
-              'configs/detection/demo/mask_rcnn_poolformer_s12_demo.py',
-              ('coco/bbox_mAP', 'coco/segm_mAP')),
-    DemoModel('fpn', 'Semantic FPN',
-              'configs/segmentation/demo/fpn_poolformer_s12_demo.py',
-              ('mIoU', 'aAcc')),
-)
 
 
 class Progress:
