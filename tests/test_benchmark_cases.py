@@ -120,9 +120,10 @@ def test_deployment_times_the_runtimes_against_eager(tmp_path):
     assert rows['ONNX Runtime']['notes']['drift'] < 1e-4
 
 
-def test_products_time_onednn_against_f_linear(tmp_path, monkeypatch):
-    """The F.linear variant (``fast_path=False``) runs no oneDNN product,
-    the oneDNN one does."""
+def test_family_times_the_fast_path_against_the_original(tmp_path,
+                                                         monkeypatch):
+    """The original variant (``fast_path=False``) runs no oneDNN product,
+    the fast one does."""
     from mmpoolformer.models.backbones import onednn_kernels
     calls = []
     linear = onednn_kernels.linear
@@ -130,18 +131,18 @@ def test_products_time_onednn_against_f_linear(tmp_path, monkeypatch):
                         lambda *a: calls.append(1) or linear(*a))
     from mmpoolformer.benchmarking.cases.building import Step, twins
     from mmpoolformer.models import MetaFormer
-    f_linear, onednn = twins(MetaFormer, 'poolformerv2_s12', seed=0)
+    original, fast = twins(MetaFormer, 'poolformerv2_s12', seed=0)
     x = torch.randn(1, 3, 32, 32)
-    Step(f_linear, x)()
+    Step(original, x)()
     assert not calls
-    Step(onednn, x)()
+    Step(fast, x)()
     assert calls
-    record = run(tmp_path, 'products', '--models', 'poolformerv2_s12',
+    record = run(tmp_path, 'family', '--models', 'poolformerv2_s12',
                  '--rounds', '1')
     for step in ('inference', 'training'):
         rows = variants(record, step)
-        assert set(rows) == {'F.linear', 'oneDNN'}
-        assert_timed_against(rows.values(), 'F.linear', 1)
+        assert set(rows) == {'original', 'fast_path'}
+        assert_timed_against(rows.values(), 'original', 1)
 
 
 def test_roi_align_times_the_gather_against_mmcv(tmp_path):

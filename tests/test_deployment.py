@@ -14,7 +14,7 @@ from PIL import Image
 from mmpoolformer.deployment import (OnnxPredictor, export_onnx,
                                      largest_difference, make_exportable)
 from mmpoolformer.deployment.export import load_model
-from mmpoolformer.models.backbones.metaformer_baselines import BASELINE_ARCHS
+from mmpoolformer.models import BASELINE_ARCHS
 from mmpoolformer.testing import load_tool
 from tests.model_support import build
 from tests.tool_support import DETECTION, REPO, SEGMENTATION, write_config

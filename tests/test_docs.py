@@ -110,11 +110,17 @@ def test_headings_cited_by_error_messages_exist():
             f'no such heading')
 
 
+# Written by ``make docs`` (tools/analysis/render_benchmarks.py), not kept.
+GENERATED_PAGES = ('docs/benchmarks/generated.md', )
+
+
 def test_docs_pages_cited_in_code_exist():
     citations = [(source, page) for source, text in code_texts()
                  for page in CITED_PAGE.findall(text)]
     assert ('tools/setup_env.sh', 'docs/get_started.md') in citations
     for source, page in citations:
+        if page in GENERATED_PAGES:
+            continue
         assert osp.isfile(osp.join(REPO, page)), f'{source} cites {page}'
 
 

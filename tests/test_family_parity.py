@@ -32,20 +32,32 @@ def drawn(model: nn.Module, seed: int = 0) -> nn.Module:
     return model
 
 
+def built_empty(build, *args, **kwargs) -> nn.Module:
+    """A model built without drawing its initial weights (all of them are
+    set afterwards): on the meta device, then given CPU memory."""
+    with torch.device('meta'):
+        model = build(*args, **kwargs)
+    return model.to_empty(device='cpu')
+
+
 def original_model(arch: str, fork_feat: bool) -> nn.Module:
-    """The original model of ``arch`` from its transcription, drawn."""
-    if arch in POOLFORMER_ARCHS:
-        model = poolformer_ref.poolformer(arch.split('_')[1],
-                                          fork_feat=fork_feat)
-    elif arch in HYBRID_ARCHS:
-        model = hybrid_ref.metaformer(arch)
-    else:
-        model = baseline_ref.metaformer(arch)
+    """The original model of ``arch`` from its transcription, drawn (its
+    own initialisation, all replaced, is skipped)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for ref in (poolformer_ref, hybrid_ref, baseline_ref):
+            patch.setattr(ref, 'trunc_normal_', lambda tensor, std: tensor)
+        if arch in POOLFORMER_ARCHS:
+            model = poolformer_ref.poolformer(arch.split('_')[1],
+                                              fork_feat=fork_feat)
+        elif arch in HYBRID_ARCHS:
+            model = hybrid_ref.metaformer(arch)
+        else:
+            model = baseline_ref.metaformer(arch)
     return drawn(model)
 
 
 def ours_from(original: nn.Module, arch: str, **kwargs) -> MetaFormer:
-    ours = MetaFormer(arch, fast_path=False, **kwargs)
+    ours = built_empty(MetaFormer, arch, fast_path=False, **kwargs)
     ours.load_state_dict(to_ours(original.state_dict()), strict=True)
     return ours
 

@@ -139,12 +139,12 @@ def test_install_requires_covers_what_the_import_needs():
         sorted(needed - pulled_in)
 
 
-@pytest.mark.parametrize('given', ['layer_scale_init_values', 'layer'])
+@pytest.mark.parametrize('given', ['layer_scale_init_valus', 'layer'])
 def test_a_misspelt_arch_key_names_the_closest(given):
     from mmpoolformer.models import PoolFormer
-    from mmpoolformer.models.backbones.arguments import WiringError
+    from mmpoolformer.models.backbones.archs import WiringError
     arch = dict(layers=[1, 1, 1, 1], embed_dims=[8, 8, 8, 8], **{given: 1})
-    close = {'layer_scale_init_values': 'layer_scale_init_value',
+    close = {'layer_scale_init_valus': 'layer_scale_init_values',
              'layer': 'layers'}[given]
     with pytest.raises(WiringError, match=(
             f"arch dict has no key '{given}'; did you mean '{close}'")):

@@ -26,9 +26,16 @@ def assert_png(path: str) -> None:
 
 
 def test_tensorboard_backend_writes_event_files(tiny_segmentor_run):
+    """The event file holds the run's losses, as TensorBoard reads it."""
+    from tensorboard.backend.event_processing.event_accumulator import \
+        EventAccumulator
     vis_data = osp.dirname(tiny_segmentor_run.scalars)
     [events] = glob.glob(osp.join(vis_data, 'events.out.tfevents.*'))
-    assert osp.getsize(events) > 0
+    accumulator = EventAccumulator(events)
+    accumulator.Reload()
+    assert 'loss' in accumulator.Tags()['scalars']
+    losses = [event.value for event in accumulator.Scalars('loss')]
+    assert losses and all(loss > 0 for loss in losses)
 
 
 def test_mmseg_analyze_logs_plots_loss_and_miou(tiny_segmentor_run,

@@ -14,8 +14,8 @@ import sys
 import pytest
 import torch
 
-from mmpoolformer.cli.model_zoo import load_model_index
 from mmpoolformer.libraries import load_config
+from mmpoolformer.model_zoo.metafiles import load_model_index
 from tests.tiny_data import write_tiny_ade
 from tests.tool_support import REPO, SEGMENTATION, train_logs, write_config
 

@@ -7,9 +7,9 @@ import os.path as osp
 
 import pytest
 
-from mmpoolformer.cli.model_zoo import (compare_with_paper, find_model,
-                                        load_model_index)
 from mmpoolformer.libraries import load_config
+from mmpoolformer.model_zoo.metafiles import (compare_with_paper, find_model,
+                                              load_model_index)
 from tests.tool_support import REPO
 
 INDEX = load_model_index(osp.join(REPO, 'model-index.yml'))

@@ -10,7 +10,7 @@ import shutil
 import pytest
 import yaml
 
-from mmpoolformer.cli.model_zoo import load_metafiles
+from mmpoolformer.model_zoo.metafiles import load_metafiles
 from mmpoolformer.model_zoo.readmes import (MODEL_ZOO_PAGE, REGENERATE,
                                             render_pages, write_pages)
 from mmpoolformer.testing import load_tool

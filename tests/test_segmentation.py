@@ -15,6 +15,7 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
+from mmpoolformer.checkpoints.weight_layouts import to_ours
 from mmpoolformer.models import PoolFormer
 from tests import reference_poolformer as ref
 from tests.tiny_data import write_tiny_ade
@@ -143,7 +144,7 @@ def test_s12_loss_is_finite_and_reaches_the_backbone():
     assert 'decode.loss_ce' in log_vars
     assert all(torch.isfinite(v).all() for v in log_vars.values())
     total.backward()
-    grad = model.backbone.patch_embed.proj.weight.grad
+    grad = model.backbone.stem.conv.weight.grad
     assert grad is not None and grad.abs().sum() > 0
 
 
@@ -192,8 +193,11 @@ def test_mmseg0_checkpoint_of_the_original_code_loads(tmp_path, monkeypatch):
     keys = [f'backbone.{k}' for k in backbone] + mmseg0_keys()
     cfg = load_config('s12')
     trained = build_segmentor(cfg).state_dict()
-    assert sorted(trained) == sorted(keys)
-    state_dict = {k: torch.randint(1, 9, trained[k].shape).to(trained[k].dtype)
+    assert sorted(trained) == sorted(
+        [f'backbone.{k}' for k in to_ours(backbone)] + mmseg0_keys())
+    like = {k: v for k, v in trained.items() if not k.startswith('backbone.')}
+    like.update({f'backbone.{k}': v for k, v in backbone.items()})
+    state_dict = {k: torch.randint(1, 9, like[k].shape).to(like[k].dtype)
                   for k in keys}
     assert_loads_as_original(build_segmentor(cfg), state_dict,
                              str(tmp_path / 'iter_40000.pth'), MMSEG0_META)

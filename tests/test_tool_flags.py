@@ -13,6 +13,7 @@ from mmengine.config import Config
 from PIL import Image
 
 from mmpoolformer.checkpoints.weight_files import load_file
+from mmpoolformer.checkpoints.weight_layouts import from_ours
 from mmpoolformer.libraries import load_config
 from mmpoolformer.testing import load_tool
 from tests.tool_support import REPO, run_tool
@@ -149,12 +150,11 @@ def save_as_mmseg_release(checkpoint: str, path: str) -> None:
     FPN and FPNHead as mmseg names them, mmcv 1.x's meta and optimizer."""
     ours = load_file(checkpoint)
     weights = ours['state_dict']
-    backbone = {k[len('backbone.'):] for k in weights
-                if k.startswith('backbone.')}
+    backbone = from_ours({k[len('backbone.'):]: v for k, v in weights.items()
+                          if k.startswith('backbone.')}, 'original')
     expected = mmpretrain_backbone_keys(layers=[1, 1, 1, 1])
-    assert backbone == set(expected)
-    state_dict = {f'backbone.{k}': weights[f'backbone.{k}']
-                  for k in expected}
+    assert set(backbone) == set(expected)
+    state_dict = {f'backbone.{k}': backbone[k] for k in expected}
     state_dict.update({k: v for k, v in weights.items()
                        if k.startswith(('neck.', 'decode_head.'))})
     assert len(state_dict) == len(weights)

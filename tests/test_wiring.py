@@ -159,7 +159,19 @@ def test_fork_last3_with_a_neck_from_level_1_is_accepted(monkeypatch):
     glob.glob(osp.join(CONFIGS, '**', '*.py'), recursive=True)
     if '_base_' not in path))
 def test_our_configs_are_wired_right(name):
-    check_wiring(our_config(name))
+    """The check passes, and the widths the neck (or decode head) expects
+    are those of the maps the built backbone returns."""
+    cfg = our_config(name)
+    check_wiring(cfg)
+    init_default_scope(cfg.default_scope)
+    backbone = MMENGINE_MODELS.build(dict(cfg.model.backbone, init_cfg=None))
+    neck = cfg.model.get('neck')
+    reader = neck[0] if isinstance(neck, list) else neck or \
+        cfg.model.decode_head
+    widths = backbone.out_channels
+    if 'in_index' in reader:
+        widths = [widths[i] for i in reader.in_index]
+    assert list(reader.in_channels) == widths
 
 
 def test_runner_and_tools_refuse_before_building(tmp_path):

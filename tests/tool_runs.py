@@ -9,13 +9,23 @@ import torch
 from mmengine.runner import load_checkpoint
 
 from mmpoolformer.checkpoints.weight_files import load_file
+from mmpoolformer.checkpoints.weight_layouts import (from_ours,
+                                                     upgrade_legacy_keys)
 from tests.tiny_data import write_tiny_ade
 from tests.tool_support import SEGMENTATION, run_tool, write_config
 
 
 def save_as_original(state_dict: dict, path: str, meta: dict) -> None:
     """A checkpoint as mmcv 1.x (mmdet 2.x, mmseg 0.x) saved it, the layout
-    of the files sail-sg/poolformer released: ``meta`` and ``state_dict``."""
+    of the files sail-sg/poolformer released: ``meta`` and ``state_dict``,
+    the backbone under sail-sg/poolformer's names."""
+    backbone = {k[len('backbone.'):]: v for k, v in state_dict.items()
+                if k.startswith('backbone.')}
+    if 'stem.conv.weight' in backbone:
+        state_dict = {k: v for k, v in state_dict.items()
+                      if not k.startswith('backbone.')}
+        state_dict.update({f'backbone.{k}': v for k, v in
+                           from_ours(backbone, 'original').items()})
     torch.save(dict(meta=dict(mmcv_version='1.4.0', **meta),
                     state_dict=state_dict), path)
 
@@ -24,11 +34,13 @@ def assert_loads_as_original(model: torch.nn.Module, state_dict: dict,
                              path: str, meta: dict) -> None:
     """Save ``state_dict`` at ``path`` as the original code did and check
     that mmengine's ``load_checkpoint`` puts every tensor of it, strictly,
-    into ``model``."""
+    into ``model`` (its backbone renamed as the backbone loads it)."""
     save_as_original(state_dict, path, meta)
     load_checkpoint(model, path, map_location='cpu', strict=True)
+    expected = dict(state_dict)
+    upgrade_legacy_keys(expected, 'backbone.')
     for key, value in model.state_dict().items():
-        torch.testing.assert_close(value, state_dict[key], msg=key)
+        torch.testing.assert_close(value, expected[key], msg=key)
 
 
 def train(config: str, work_dir: str,

@@ -6,7 +6,7 @@ from typing import Dict, Optional
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
-from ..cli.model_zoo import compare_with_paper, find_model
+from ..model_zoo.metafiles import compare_with_paper, find_model
 
 
 @HOOKS.register_module()

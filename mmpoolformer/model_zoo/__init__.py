@@ -1,4 +1,4 @@
-"""The model-zoo pages: each config folder's README and
-``docs/model_zoo.md``, generated from ``model-index.yml`` and its
-metafiles (:mod:`.readmes`), with the papers' abstracts and citations
-(:mod:`.papers`)."""
+"""The model zoo: ``model-index.yml`` and its metafiles as data
+(:mod:`.metafiles`), and the pages generated from them, each config
+folder's README and ``docs/model_zoo.md`` (:mod:`.readmes`), with the
+papers' abstracts and citations (:mod:`.papers`)."""

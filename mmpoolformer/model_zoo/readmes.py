@@ -14,7 +14,7 @@ import os.path as osp
 import posixpath
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..cli.model_zoo import load_metafiles
+from .metafiles import load_metafiles
 from .papers import PAPERS
 
 MODEL_ZOO_PAGE = 'docs/model_zoo.md'

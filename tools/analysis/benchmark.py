@@ -40,7 +40,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         metavar='MODEL', help="the case's archs or models "
                         '(default: its own; --list shows them)')
     parser.add_argument('--bf16', action='store_true',
-                        help='backbone and products: also time both '
+                        help='backbone and family: also time both '
                         'variants under CPU bf16 autocast')
     parser.add_argument('--profile', action='store_true',
                         help='model: time backbone, neck and heads apart; '

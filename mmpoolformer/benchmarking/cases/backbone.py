@@ -1,21 +1,23 @@
-"""``backbone``: PoolFormer's fast path (``fast_path=True``) against the
-original operations (``fast_path=False``, bit for bit the original
-model's) with the same weights: inference at 1x3x800x1216 (COCO-sized)
-and 1x3x512x512 (ADE20K-sized), and a training step (forward and backward
+"""``backbone``: the fast path (``fast_path=True``) against the original
+operations (``fast_path=False``, bit for bit the original model's) of any
+arch (PoolFormer-S12 by default) with the same weights: inference at
+1x3x800x1216 (COCO-sized) and 1x3x512x512 (ADE20K-sized), and a training
+step (forward and backward
 from fixed gradients on the four outputs) at 2x3x512x512; with ``--bf16``
 also both under CPU bf16 autocast. Notes: each variant's largest output
 difference to the original relative to its largest output (``drift``)
 and, for the fp32 training step, the worst per-tensor relative gradient
 difference (``grad_drift``). Rows also hold each step's peak memory.
 
-The ``products`` case (:mod:`.products`) is the same comparison for the
-MetaFormer baselines."""
+The ``family`` case (:mod:`.family`) is the same comparison for every
+arch at smaller sizes."""
 from typing import Callable, Dict, List, Sequence, Tuple
 
 import torch
 from torch import nn
 
-from ...models import ARCH_SETTINGS, PoolFormer
+from ...models import ARCHS, PoolFormer
+from ...models.backbones.archs import ALIASES
 from ...testing import largest_difference
 from ..memory import peak_memory_mib
 from ..results import Row, shape_text, timed_rows
@@ -96,9 +98,9 @@ def twins_case(name: str, summary: str, build: Callable[..., nn.Module],
 
 
 CASE = twins_case(
-    'backbone', 'PoolFormer fast path vs the original operations: '
+    'backbone', 'the fast path vs the original operations, any arch: '
     'inference at 800x1216 and 512x512, a training step; --bf16',
-    PoolFormer, (('s12', ), tuple(ARCH_SETTINGS)),
+    PoolFormer, (('s12', ), tuple(ALIASES) + tuple(ARCHS)),
     ((('inference', (1, 3, 800, 1216)), ('inference', (1, 3, 512, 512)),
       ('training', (2, 3, 512, 512))),
      (('inference', (1, 3, 64, 48)), ('training', (1, 3, 64, 48)))),

@@ -1,6 +1,5 @@
 """``memory``: peak memory and time of a dense backbone's inference
-forward on one 800x1216 image, our default path in fp32 (``MetaFormer``
-for the MetaFormer baselines' archs, ``PoolFormer`` for its own), random
+forward on one 800x1216 image, our default path in fp32, random
 weights: the most the torch allocator held during the forward beyond the
 weights (its maps and attention), and the median time of the timed
 rounds. Notes: ``params_m``, the parameters in millions."""
@@ -9,7 +8,8 @@ from typing import List, Sequence
 
 import torch
 
-from ...models import ARCH_SETTINGS, BASELINE_ARCHS, MetaFormer, PoolFormer
+from ...models import ARCHS, MetaFormer
+from ...models.backbones.archs import ALIASES
 from ..memory import peak_memory_mib
 from ..results import Row, shape_text, timed_rows
 from ..timing import time_variants
@@ -27,8 +27,7 @@ def run(options: Options, archs: Sequence[str]) -> List[Row]:
     rows = []
     for arch in archs:
         torch.manual_seed(options.seed)
-        build = MetaFormer if arch in BASELINE_ARCHS else PoolFormer
-        model = build(arch).eval()
+        model = MetaFormer(arch).eval()
         forward = torch.no_grad()(functools.partial(model, image))
         [row] = timed_rows(arch, 'inference', shape_text(shape),
                            time_variants({VARIANT: forward}, options.rounds,
@@ -43,4 +42,4 @@ def run(options: Options, archs: Sequence[str]) -> List[Row]:
 CASE = Case('memory', 'peak memory and time of a backbone forward at '
             '800x1216, by arch',
             ('s12', 'poolformerv2_s12', 'convformer_s18', 'caformer_s18'),
-            tuple(ARCH_SETTINGS) + tuple(BASELINE_ARCHS), run)
+            tuple(ALIASES) + tuple(ARCHS), run)

@@ -378,6 +378,14 @@ class MetaFormer(BaseModule):
         stages = []
         for i in range(NUM_STAGES):
             dim = embed_dims[i]
+            # built in the originals' order, which their seeded initial
+            # weights follow
+            downsample = nn.Identity() if i == 0 else Downsampling(
+                embed_dims[i - 1], dim, down_patch_size, down_stride,
+                down_pad, down_norm)
+            pos_size = settings['pos_embed_sizes'][i]
+            pos_embed = nn.Identity() if pos_size is None \
+                else PositionEmbedding(dim, pos_size)
             blocks = [
                 MetaFormerBlock(
                     dim, build_token_mixer(mixers[i], dim),
@@ -389,12 +397,6 @@ class MetaFormer(BaseModule):
                     layer_scale_init_value=layer_scales[i],
                     res_scale_init_value=settings['res_scale_init_values'][i])
                 for j in range(layers[i])]
-            downsample = nn.Identity() if i == 0 else Downsampling(
-                embed_dims[i - 1], dim, down_patch_size, down_stride,
-                down_pad, down_norm)
-            pos_size = settings['pos_embed_sizes'][i]
-            pos_embed = nn.Identity() if pos_size is None \
-                else PositionEmbedding(dim, pos_size)
             stages.append(MetaFormerStage(downsample, pos_embed, blocks))
         self.stages = nn.ModuleList(stages)
 
