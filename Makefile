@@ -24,6 +24,5 @@ lint: setup
 # benchmarks page shows the tables and plots rendered from the committed
 # results files, so they are rendered first.
 docs: setup
-	if [ -f tools/analysis/render_benchmarks.py ]; then \
-	  $(PY) tools/analysis/render_benchmarks.py; fi
+	$(PY) tools/analysis/render_benchmarks.py
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
