@@ -53,7 +53,8 @@ MEASURED_FASTER = ('cpu', )
 
 
 class BlockPath(enum.Enum):
-    """How the foldable blocks of one forward run."""
+    """How the blocks of one forward run (the folded forms where a block
+    :func:`is_foldable`, the fast forms of its parts elsewhere)."""
     PLAIN = 'plain'
     FOLDED = 'folded'
     ONEDNN = 'onednn'
@@ -77,13 +78,13 @@ def is_foldable(block: nn.Module) -> bool:
 
 def choose_block_path(fast_path: Optional[bool], x: torch.Tensor,
                       training: bool) -> BlockPath:
-    """The path of every foldable block in a forward of a model with
-    ``fast_path`` and ``training`` on the input ``x``.
+    """The path of every block in a forward of a model with ``fast_path``
+    and ``training`` on the input ``x``.
 
-    False is the plain path. None is the folded path, in training and
+    False is the plain path. None is the fast path, in training and
     inference, on devices in :data:`MEASURED_FASTER`, outside tracing and
     compiling (FLOP counters and exporters see the original operations).
-    True is the folded path on every device. oneDNN kernels only ever see
+    True is the fast path on every device. oneDNN kernels only ever see
     CPU tensors.
     """
     if fast_path is False:
