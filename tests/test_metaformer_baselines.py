@@ -272,3 +272,26 @@ def test_configs_are_wired_as_poolformer_ones():
                        "mean 'fork_last3'"):
         check_wiring(load_config(config,
                                  {'model.backbone.fork_last': True}))
+
+
+def test_fast_star_relu_is_the_same_activation():
+    """Without gradients in place, the same values; with them one addcmul,
+    the same values up to rounding and the same gradients."""
+    from mmpoolformer.models.backbones.activations import StarReLU
+    from mmpoolformer.models.backbones.fast_path import _activation
+    torch.manual_seed(0)
+    act = StarReLU(scale_value=1.3, bias_value=-.2)
+    x = torch.randn(64, 48)
+    with torch.no_grad():
+        assert torch.equal(_activation(act, x.clone()), act(x))
+    x.requires_grad_()
+    got = _activation(act, x)
+    got.sum().backward()
+    grads = [p.grad.clone() for p in (x, act.scale, act.bias)]
+    for p in (x, act.scale, act.bias):
+        p.grad = None
+    expected = act(x)
+    expected.sum().backward()
+    torch.testing.assert_close(got, expected)
+    for grad, p in zip(grads, (x, act.scale, act.bias)):
+        torch.testing.assert_close(grad, p.grad)
