@@ -23,7 +23,7 @@ from mmpoolformer.benchmarking.runner import run_cases
 RESULTS_DIR = 'docs/benchmarks/results'
 
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('cases', nargs='*', metavar='CASE',
                         help=f'cases to run: {", ".join(CASES)} '
@@ -54,6 +54,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help=f'where results files go (default: '
                         f'{RESULTS_DIR})')
     parser.add_argument('--seed', type=int, default=0)
+    return parser
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.threads < 1:
         parser.error(f'--rounds and --threads must be at least 1, got '

@@ -10,13 +10,17 @@ from typing import Optional, Sequence
 from mmpoolformer.benchmarking.render import render
 
 
-def main(argv: Optional[Sequence[str]] = None) -> str:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--results-dir', default='docs/benchmarks/results',
                         help='the results files (*.json)')
     parser.add_argument('--out', default='docs/benchmarks',
                         help='where generated.md and plots/ go')
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> str:
+    args = build_parser().parse_args(argv)
     try:
         page = render(args.results_dir, args.out)
     except ValueError as error:
