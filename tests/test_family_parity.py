@@ -9,51 +9,11 @@ from torch import nn
 from mmpoolformer.checkpoints.weight_layouts import to_ours
 from mmpoolformer.models import (ARCHS, HYBRID_ARCHS, POOLFORMER_ARCHS,
                                  MetaFormer)
-from tests import reference_metaformer as hybrid_ref
-from tests import reference_metaformer_baselines as baseline_ref
 from tests import reference_poolformer as poolformer_ref
+from tests.model_support import BIG, built_empty, original_model
 
 # Sizes that are not multiples of 32, to exercise padding at every stage.
 SIZES = [(1, 3, 97, 75), (2, 3, 64, 64)]
-BIG = ('poolformerv2_m36', 'poolformerv2_m48', 'convformer_m36',
-       'convformer_b36', 'caformer_m36', 'caformer_b36')
-
-
-def drawn(model: nn.Module, seed: int = 0) -> nn.Module:
-    """``model`` with every parameter drawn (norm weights, scales and
-    StarReLU's around 1), so that a mix-up between them shows."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for param in model.parameters():
-            if param.dim() <= 1:
-                param.normal_(1., .2, generator=gen)
-            else:
-                param.normal_(0., .05, generator=gen)
-    return model
-
-
-def built_empty(build, *args, **kwargs) -> nn.Module:
-    """A model built without drawing its initial weights (all of them are
-    set afterwards): on the meta device, then given CPU memory."""
-    with torch.device('meta'):
-        model = build(*args, **kwargs)
-    return model.to_empty(device='cpu')
-
-
-def original_model(arch: str, fork_feat: bool) -> nn.Module:
-    """The original model of ``arch`` from its transcription, drawn (its
-    own initialisation, all replaced, is skipped)."""
-    with pytest.MonkeyPatch.context() as patch:
-        for ref in (poolformer_ref, hybrid_ref, baseline_ref):
-            patch.setattr(ref, 'trunc_normal_', lambda tensor, std: tensor)
-        if arch in POOLFORMER_ARCHS:
-            model = poolformer_ref.poolformer(arch.split('_')[1],
-                                              fork_feat=fork_feat)
-        elif arch in HYBRID_ARCHS:
-            model = hybrid_ref.metaformer(arch)
-        else:
-            model = baseline_ref.metaformer(arch)
-    return drawn(model)
 
 
 def ours_from(original: nn.Module, arch: str, **kwargs) -> MetaFormer:

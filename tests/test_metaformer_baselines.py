@@ -18,38 +18,17 @@ from mmpoolformer.libraries import load_config
 from mmpoolformer.models import BASELINE_ARCHS, MetaFormer
 from mmpoolformer.models.backbones import metaformer
 from tests import reference_metaformer_baselines as ref
+from tests.model_support import BIG, built_empty, original_model
 from tests.tool_support import REPO
 
 SQUARE, NON_SQUARE, SMALL = (224, 224), (96, 128), (64, 96)
 TINY_CAFORMER = dict(BASELINE_ARCHS['caformer_s18'], layers=[1, 1, 2, 1],
                      embed_dims=[32, 32, 64, 64])
-BIG = ('poolformerv2_m36', 'poolformerv2_m48', 'convformer_m36',
-       'convformer_b36', 'caformer_m36', 'caformer_b36')
 
 
-def built_empty(build, *args, **kwargs) -> nn.Module:
-    """A model built without drawing initial weights (all of them are set
-    afterwards, and drawing 100M of them is slow): on the meta device, then
-    given CPU memory."""
-    with torch.device('meta'):
-        model = build(*args, **kwargs)
-    return model.to_empty(device='cpu').eval()
-
-
-def reference(arch: str, seed: int = 0) -> nn.Module:
-    """The original model with random weights (std .02) and every norm
-    weight, scale, bias and StarReLU drawn around 1, so that a mix-up
-    between them shows (its own initialisation, all replaced, is
-    skipped)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ref, 'trunc_normal_', lambda tensor, std: tensor)
-        model = ref.metaformer(arch).eval()
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for param in model.parameters():
-            param.normal_(1. if param.dim() == 1 else 0.,
-                          .2 if param.dim() == 1 else .02, generator=gen)
-    return model
+def reference(arch: str) -> nn.Module:
+    """The original model, drawn with weights of std .02."""
+    return original_model(arch, std=.02).eval()
 
 
 def timm_layout(state_dict: dict, arch: str) -> dict:
@@ -100,7 +79,8 @@ def test_logits_match_original_in_both_layouts(arch, tmp_path):
     with torch.no_grad():
         expected = {size: original(x) for size, x in inputs.items()}
     del original
-    ours = built_empty(MetaFormer, arch, fork_feat=False, fast_path=False)
+    ours = built_empty(MetaFormer, arch, fork_feat=False,
+                       fast_path=False).eval()
     for layout, state_dict in files.items():
         assert detect_format(state_dict) == layout
         load_through_init_cfg(ours, state_dict, tmp_path / f'{layout}.pth')
