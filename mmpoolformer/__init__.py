@@ -25,7 +25,9 @@ from .models import PoolFormer  # noqa: E402
 from .version import __version__  # noqa: E402
 
 REGISTERED = register_all()
-checkpoints.allow_checkpoint_types()
+# The probe loads through the host's loader, which on OneDL takes
+# mmengine's types off torch's allow-list when it ends: probe first.
 checkpoints.warn_if_host_loads_unsafely()
+checkpoints.allow_checkpoint_types()
 
 __all__ = ['PoolFormer', 'REGISTERED', 'STACK', '__version__']

@@ -90,6 +90,23 @@ def resume_skip_protocol() -> Optional[str]:
     return None
 
 
+#: The method of onedl-mmengine's dataloader iterator that builds the
+#: DataLoader's own iterator, which it does on first use (after a resume's
+#: ``skip_iter`` too); building one draws a base seed from torch's generator.
+LAZY_ITERATOR_METHOD = '_ensure_iterator'
+
+
+def start_dataloader_iterator(iterator) -> None:
+    """Build the DataLoader iterator of mmengine's dataloader iterator
+    wrapper now where it builds it lazily (onedl-mmengine), so that the
+    random draw of building it comes before the random states a resumed
+    run restores, as it does in an uninterrupted run. OpenMMLab's builds it
+    when the wrapper is made: nothing to do."""
+    start = getattr(iterator, LAZY_ITERATOR_METHOD, None)
+    if start is not None:
+        start()
+
+
 #: The table in ``mmengine.config.utils`` that turns a config base's scope
 #: (``mmseg::``) into the distribution mmengine looks up (mmsegmentation).
 SCOPE_TABLE = 'MODULE2PACKAGE'

@@ -12,7 +12,6 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
@@ -181,7 +180,7 @@ def test_missing_dataset_root_says_what_belongs_there(tmp_path,
                                                       monkeypatch):
     monkeypatch.chdir(tmp_path)  # the configs' data roots are relative
     with pytest.raises(FileNotFoundError) as err:
-        check_data_roots(Config.fromfile(DETECTION_BASE),
+        check_data_roots(load_config(DETECTION_BASE),
                          ['train_dataloader'])
     assert str(err.value).startswith(
         'data/coco/ does not exist: it should hold '
@@ -194,7 +193,7 @@ def test_missing_dataset_root_says_what_belongs_there(tmp_path,
             'data/ade/ADEChallengeData2016/annotations/validation/ does '
             'not exist: .* should hold images/validation/ and '
             r'annotations/validation/ \(test_dataloader.dataset\)')):
-        check_data_roots(Config.fromfile(SEGMENTATION_BASE),
+        check_data_roots(load_config(SEGMENTATION_BASE),
                          ['test_dataloader'])
 
 

@@ -5,15 +5,15 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 
 from mmpoolformer.checkpoints import (load_local_checkpoint,
                                       use_safe_checkpoint_loading)
 from mmpoolformer.checkpoints.weight_files import CheckpointError, load_file
 from mmpoolformer.checkpoints.weight_layouts import to_ours
-from mmpoolformer.libraries import import_library
-from tests.tool_support import DETECTION, packaged_tool, run_tool, write_config
+from mmpoolformer.libraries import import_library, load_config
+from tests.tool_support import (DETECTION, mmseg_bases_workaround,
+                                packaged_tool, run_tool, write_config)
 
 # mmseg's own tools/test.py: the guard lives in our configs' custom_hooks.
 MMSEG_TEST = packaged_tool('mmseg', 'test.py')
@@ -34,7 +34,7 @@ def build_weights(config: str, scope: str, path: str) -> str:
     """Save the state dict of ``config``'s model (built in ``scope``)."""
     import_library(scope)
     init_default_scope(scope)
-    torch.save(MODELS.build(Config.fromfile(config).model).state_dict(),
+    torch.save(MODELS.build(load_config(config).model).state_dict(),
                path)
     return path
 
@@ -125,7 +125,10 @@ def test_detector_file_on_a_segmentor_is_refused_listing_keys(
     args = ([tool, dropout_runs['config'], '--cfg-options',
              f'load_from={detector_weights}'] if tool == 'train.py' else
             [tool, dropout_runs['config'], detector_weights])
-    result = run_tool(*args, '--work-dir', str(tmp_path), check=False)
+    path = (mmseg_bases_workaround(str(tmp_path)) if tool == MMSEG_TEST
+            else [])
+    result = run_tool(*args, '--work-dir', str(tmp_path / 'work'),
+                      check=False, path=path)
     assert result.returncode != 0
     message = result.stderr
     assert f'{detector_weights} does not fit this EncoderDecoder' in message
@@ -134,7 +137,7 @@ def test_detector_file_on_a_segmentor_is_refused_listing_keys(
     assert 'in the file, not in the model' in message
     assert 'bbox_head.retina_cls.weight' in message
     assert '--allow-partial-load' in message
-    assert not osp.exists(osp.join(tmp_path, 'iter_2.pth'))
+    assert not osp.exists(osp.join(tmp_path, 'work', 'iter_2.pth'))
 
 
 def test_partial_load_only_when_asked(dropout_runs, detector_weights,

@@ -17,6 +17,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
+from mmpoolformer import libraries
 from mmpoolformer.checkpoints.weight_files import CheckpointError
 from mmpoolformer.checkpoints.weight_layouts import to_ours
 from mmpoolformer.models import PoolFormer
@@ -38,7 +39,7 @@ PAPER_PARAMS = {
 
 
 def load_config(name: str) -> Config:
-    return Config.fromfile(osp.join(CONFIGS, name + '.py'))
+    return libraries.load_config(osp.join(CONFIGS, name + '.py'))
 
 
 def build_detector(cfg: Config) -> torch.nn.Module:

@@ -7,13 +7,13 @@ import os.path as osp
 import socket
 
 import torch
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 from mmpoolformer.checkpoints import (load_local_checkpoint,
                                       use_safe_checkpoint_loading)
 from mmpoolformer.cli.distributed import revert_sync_bn
+from mmpoolformer.libraries import load_config
 from tests.tiny_data import write_tiny_ade
 from tests.tool_runs import DROPOUT_ON, KILLED_AT_4
 from tests.tool_support import SEGMENTATION, run_tool, train_logs, write_config
@@ -33,7 +33,7 @@ def free_port() -> str:
 
 def build_model(config: str) -> torch.nn.Module:
     init_default_scope('mmseg')
-    return MODELS.build(Config.fromfile(config).model)
+    return MODELS.build(load_config(config).model)
 
 
 def test_two_cpu_processes_train_and_test_one_model(tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ import os.path as osp
 import runpy
 import subprocess
 import sys
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 import pytest
 import torch
@@ -24,8 +24,8 @@ import mmpoolformer  # noqa: F401 as users of the Python APIs do
 from mmpoolformer.checkpoints import CheckpointError
 from tests.tiny_data import write_tiny_ade, write_tiny_coco
 from tests.tool_support import (DETECTION, REPO, SEGMENTATION, WritesMarker,
-                                packaged_tool, run_tool, train_logs,
-                                write_config)
+                                mmseg_bases_workaround, packaged_tool,
+                                run_tool, train_logs, write_config)
 
 LIBRARIES = {'mmdet': (DETECTION, write_tiny_coco, 'coco/bbox_mAP'),
              'mmseg': (SEGMENTATION, write_tiny_ade, 'mIoU')}
@@ -47,31 +47,37 @@ def run_in_process(path: str, *args: str) -> None:
 
 
 @pytest.fixture(scope='module', params=sorted(LIBRARIES))
-def trained(request, tmp_path_factory) -> Trained:
+def trained(request, tmp_path_factory) -> Iterator[Trained]:
     """The library's packaged train.py for 2 of 4 iterations (here, as
     writing needs no allow-list), the same with ``--resume`` to the end and
     its test.py on the last checkpoint in fresh interpreters, which only
-    the config's ``custom_imports`` prepare."""
+    the config's ``custom_imports`` prepare. On OneDL, mmseg's tools get
+    the documented workaround for ``mmseg::`` bases on their path."""
     library = request.param
     template, write_data, metric = LIBRARIES[library]
     tmp = str(tmp_path_factory.mktemp(library))
+    path = mmseg_bases_workaround(tmp) if library == 'mmseg' else []
     root = write_data(osp.join(tmp, 'data')) + '/'
     config = write_config(osp.join(tmp, 'tiny.py'), template, root, iters=4)
     work_dir = osp.join(tmp, 'work')
     train = packaged_tool(library, 'train.py')
-    run_in_process(train, config, '--work-dir', work_dir,
-                   '--cfg-options', 'train_cfg.max_iters=2')
-    run_tool(train, config, '--work-dir', work_dir, '--resume')
-    assert [[log['step'] for log in run]
-            for run in train_logs(work_dir)] == [[1, 2], [3, 4]]
-    checkpoint = osp.join(work_dir, 'iter_4.pth')
-    result = run_tool(packaged_tool(library, 'test.py'), config, checkpoint,
-                      '--work-dir', work_dir)
-    assert metric in result.stdout + result.stderr
-    image = (osp.join(root, 'images', '0000.jpg') if library == 'mmdet' else
-             osp.join(root, 'images', 'validation',
-                      'ADE_validation_00000000.jpg'))
-    return Trained(library, config, checkpoint, image, tmp)
+    with pytest.MonkeyPatch.context() as patch:
+        for folder in path:
+            patch.syspath_prepend(folder)
+        run_in_process(train, config, '--work-dir', work_dir,
+                       '--cfg-options', 'train_cfg.max_iters=2')
+        run_tool(train, config, '--work-dir', work_dir, '--resume',
+                 path=path)
+        assert [[log['step'] for log in run]
+                for run in train_logs(work_dir)] == [[1, 2], [3, 4]]
+        checkpoint = osp.join(work_dir, 'iter_4.pth')
+        result = run_tool(packaged_tool(library, 'test.py'), config,
+                          checkpoint, '--work-dir', work_dir, path=path)
+        assert metric in result.stdout + result.stderr
+        image = (osp.join(root, 'images', '0000.jpg') if library == 'mmdet'
+                 else osp.join(root, 'images', 'validation',
+                               'ADE_validation_00000000.jpg'))
+        yield Trained(library, config, checkpoint, image, tmp)
 
 
 def payload_checkpoint(trained: Trained, name: str) -> tuple:

@@ -7,6 +7,7 @@ import os.path as osp
 import subprocess
 import sys
 
+from mmpoolformer.stacks import installed_stack
 from tests.tool_support import packaged_tool
 
 # The libraries' own log plotter, under their packaged tools.
@@ -48,7 +49,10 @@ def test_mmseg_analyze_logs_plots_loss_and_miou(tiny_segmentor_run,
 
 def test_mmdet_analyze_logs_plots_losses(tiny_detector_run, tmp_path):
     out = str(tmp_path / 'det_losses.png')
+    # OneDL's copy hands --style to matplotlib, which has no 'dark', the
+    # default (docs/user_guides/train_test.md).
+    style = ['--style', 'default'] if installed_stack().name == 'onedl' else []
     plot(packaged_tool('mmdet', ANALYZE_LOGS), 'plot_curve',
          tiny_detector_run.scalars, '--keys', 'loss_cls', 'loss_bbox',
-         '--out', out)
+         '--out', out, *style)
     assert_png(out)

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from mmpoolformer.checkpoints.weight_files import CheckpointError, convert
 from mmpoolformer.checkpoints.weight_layouts import (detect_format,
                                                      released_hybrid, to_ours)
+from mmpoolformer.libraries import load_config
 from mmpoolformer.models import HYBRID_ARCHS, PoolFormer
 from mmpoolformer.models.backbones.metaformer import PositionEmbedding
 from mmpoolformer.testing import perturb_affines
@@ -142,9 +143,7 @@ def test_release_file_in_the_wrong_arch_names_the_right_one(tmp_path):
 def test_hybrid_configs_start_from_the_released_ppaa_weights(config):
     import os.path as osp
 
-    from mmengine.config import Config
-
-    backbone = Config.fromfile(osp.join(REPO, 'configs', config)).model.\
+    backbone = load_config(osp.join(REPO, 'configs', config)).model.\
         backbone
     assert backbone.arch == 'metaformer_ppaa_s12_224'
     assert backbone.get('token_mixers') is None
@@ -163,9 +162,7 @@ def test_level0_configs_switch_fork_last3_off_explicitly(config,
                                                          monkeypatch):
     import os.path as osp
 
-    from mmengine.config import Config
-
-    backbone = Config.fromfile(osp.join(REPO, 'configs', config)).model.\
+    backbone = load_config(osp.join(REPO, 'configs', config)).model.\
         backbone
     assert backbone.fork_last3 is False
     monkeypatch.setenv('FORK_LAST3', '1')  # as the original README exports

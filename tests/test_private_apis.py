@@ -18,7 +18,7 @@ from mmengine.hooks import CheckpointHook
 
 from mmpoolformer.checkpoints import checkpoint_types
 from mmpoolformer.hooks import AtomicCheckpointHook
-from mmpoolformer.private_apis import (HOST_LOCAL_LOADER,
+from mmpoolformer.private_apis import (HOST_LOCAL_LOADER, LAZY_ITERATOR_METHOD,
                                        NUMPY_MULTIARRAY_MODULES,
                                        RESUME_SKIP_NAMES, SAVE_STEP_METHOD,
                                        SCOPE_TABLE,
@@ -173,3 +173,19 @@ def test_host_loader_treats_refused_files_as_the_docs_say():
         f'{"loads" if loads else "refuses"} a file that torch\'s safe '
         "loading refuses: update docs/user_guides/onedl.md's 'Safe "
         "loading' and EXPECTED_HOST_LOADS_REFUSED.")
+
+
+#: Whether each stack's dataloader iterator builds the DataLoader's
+#: iterator lazily, through LAZY_ITERATOR_METHOD.
+EXPECTED_LAZY_ITERATOR = {'openmmlab': False, 'onedl': True}
+
+
+def test_dataloader_iterator_starts_as_random_states_hook_expects():
+    from mmengine.runner.loops import _InfiniteDataloaderIterator
+    stack = installed_stack()
+    lazy = hasattr(_InfiniteDataloaderIterator, LAZY_ITERATOR_METHOD)
+    assert lazy == EXPECTED_LAZY_ITERATOR[stack.name], (
+        f'{stack.describe()}: _InfiniteDataloaderIterator '
+        f'{"now has" if lazy else "no longer has"} {LAZY_ITERATOR_METHOD}: '
+        'check that a resumed run builds the DataLoader iterator before '
+        'RandomStatesHook restores the random states.')

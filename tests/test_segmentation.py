@@ -15,6 +15,7 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
+from mmpoolformer import libraries
 from mmpoolformer.checkpoints.weight_layouts import to_ours
 from mmpoolformer.models import PoolFormer
 from tests import reference_poolformer as ref
@@ -34,7 +35,8 @@ PARAMS = {'s12': 15.7, 's24': 25.1, 's36': 34.6, 'm36': 59.8, 'm48': 77.1}
 
 
 def load_config(arch: str) -> Config:
-    return Config.fromfile(osp.join(CONFIGS, f'fpn_poolformer_{arch}.py'))
+    return libraries.load_config(
+        osp.join(CONFIGS, f'fpn_poolformer_{arch}.py'))
 
 
 def build_segmentor(cfg: Config) -> torch.nn.Module:

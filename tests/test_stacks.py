@@ -23,7 +23,8 @@ from mmpoolformer.hooks.random_states import (_RestoreAfterSkip,
 from mmpoolformer.libraries import load_config
 from mmpoolformer.private_apis import host_loads_refused_files
 from mmpoolformer.stacks import STACKS, installed_stack
-from tests.tool_support import REPO, SEGMENTATION_BASE, WritesMarker
+from tests.tool_support import (REPO, SEGMENTATION_BASE, WritesMarker,
+                                mmseg_bases_workaround)
 
 
 def test_the_installed_stack_is_named_with_its_versions():
@@ -127,6 +128,27 @@ def test_safe_loading_refuses_what_the_host_loader_would_run(
     assert not osp.exists(marker)
 
 
+def test_our_loader_reads_mmengine_types_after_a_host_load(tmp_path):
+    """onedl-mmengine loads inside ``torch.serialization.safe_globals``,
+    whose exit takes mmengine's types off torch's allow-list although
+    ``import mmpoolformer`` had put them there (recreated here with the
+    same context manager); our loader still reads a training checkpoint."""
+    import numpy as np
+    import torch
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    from mmpoolformer.checkpoints import checkpoint_types, load_file
+    path = str(tmp_path / 'iter_1.pth')
+    torch.save({'meta': {'loss': np.float64(0.5),
+                         'buffer': HistoryBuffer([1.0, 2.0], [1, 1])}}, path)
+    with torch.serialization.safe_globals(checkpoint_types()):
+        pass
+    assert np.ndarray not in torch.serialization.get_safe_globals()
+    loaded = load_file(path)
+    assert loaded['meta']['loss'] == 0.5
+    assert loaded['meta']['buffer'].mean() == 1.5
+
+
 def test_segmentation_bases_load_where_the_scope_names_an_absent_package(
         monkeypatch):
     """OneDL installs mmseg from onedl-mmsegmentation while mmengine looks
@@ -137,6 +159,25 @@ def test_segmentation_bases_load_where_the_scope_names_an_absent_package(
     cfg = load_config(SEGMENTATION_BASE)
     assert cfg.model.decode_head.type == 'FPNHead'
     assert MODULE2PACKAGE['mmseg'] == 'no-such-distribution'
+
+
+def test_mmseg_bases_in_the_hosts_own_reading_and_the_docs_workaround(
+        tmp_path, monkeypatch):
+    """mmengine's own ``Config.fromfile`` finds ``mmseg::`` bases where the
+    scope's distribution is installed. Where it is not (OneDL), it fails
+    as docs/user_guides/onedl.md quotes, and the page's workaround, a
+    module named mmsegmentation linking to mmseg, makes it read them."""
+    from mmengine.config import Config
+
+    def read():
+        return Config.fromfile(SEGMENTATION_BASE, import_custom_modules=False)
+    path = mmseg_bases_workaround(str(tmp_path))
+    if path:
+        with pytest.raises(ModuleNotFoundError,
+                           match='mmsegmentation is not installed'):
+            read()
+        monkeypatch.syspath_prepend(path[0])
+    assert read().model.decode_head.type == 'FPNHead'
 
 
 class _Batches:

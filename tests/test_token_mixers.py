@@ -3,6 +3,7 @@ import pytest
 import torch
 from torch import nn
 
+from mmpoolformer.libraries import load_config
 from mmpoolformer.models import PoolFormer
 from mmpoolformer.models.backbones import token_mixers
 from mmpoolformer.models.builder import build_token_mixer
@@ -141,10 +142,9 @@ def test_hybrid_configs_build_and_run(config, params):
     import importlib
     import os.path as osp
 
-    from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
-    cfg = Config.fromfile(osp.join(REPO, 'configs', config))
+    cfg = load_config(osp.join(REPO, 'configs', config))
     init_default_scope(cfg.default_scope)
     models = importlib.import_module(f'{cfg.default_scope}.registry').MODELS
     model = models.build(cfg.model)

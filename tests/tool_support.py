@@ -10,7 +10,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
-from typing import List
+from typing import List, Sequence
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DETECTION_BASE = osp.join(REPO, 'configs', 'detection',
@@ -116,15 +116,16 @@ def write_config(path: str, template: str, root: str, iters: int = 4,
     return path
 
 
-def run_tool(*args: str, check: bool = True,
-             timeout: int = 300) -> subprocess.CompletedProcess:
+def run_tool(*args: str, check: bool = True, timeout: int = 300,
+             path: Sequence[str] = ()) -> subprocess.CompletedProcess:
     """Run ``tools/<args>`` (a .py with this interpreter, a .sh with bash)
-    from the repository root, with ``tests`` importable for test hooks."""
+    from the repository root, with ``tests`` importable for test hooks
+    and the folders ``path`` on the module search path."""
     tool = osp.join(REPO, 'tools', args[0])
     command = (['bash', tool] if tool.endswith('.sh')
                else [sys.executable, tool]) + list(args[1:])
-    env = dict(os.environ, PYTHONPATH=REPO, PYTHON=sys.executable,
-               OMP_NUM_THREADS='1')
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO, *path]),
+               PYTHON=sys.executable, OMP_NUM_THREADS='1')
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True,
                             text=True, timeout=timeout)
     if check and result.returncode != 0:
@@ -161,3 +162,18 @@ class WritesMarker:
 
     def __reduce__(self):
         return exec, (f'open({self.path!r}, "w").close()', )
+
+
+def mmseg_bases_workaround(folder: str) -> List[str]:
+    """The folders the libraries' own tools need on the module search path
+    to find ``mmseg::`` base configs: none where mmengine finds them; on
+    OneDL, ``folder`` with the workaround of docs/user_guides/onedl.md, a
+    module named ``mmsegmentation`` that links to the installed mmseg."""
+    from mmengine.config.utils import MODULE2PACKAGE
+    from mmengine.utils import is_installed
+    if is_installed(MODULE2PACKAGE['mmseg']):
+        return []
+    import mmseg
+    os.symlink(osp.dirname(mmseg.__file__),
+               osp.join(folder, 'mmsegmentation'))
+    return [folder]

@@ -52,8 +52,11 @@ pip install "setuptools>=77.0.3,<81"
 echo "[setup] mmdet, mmsegmentation, ONNX Runtime, the docs tools and the rest"
 pip install -r "requirements/$STACK.txt" -r requirements/runtime.txt \
   -r requirements/tests.txt -r requirements/deploy.txt -r requirements/docs.txt
-# imgaug ships the demo's quokka photo; its own deps are not needed (files are read, not imported).
-pip install --no-deps imgaug==0.4.0
+# The imgaug module ships the demo's quokka photo; its own deps are not needed
+# (the files are read). It comes from imaug, the maintained fork that
+# onedl-mmdetection imports: imgaug 0.4.0 breaks under numpy 2, and installed
+# over imaug it would break onedl-mmdetection's import.
+pip install --no-deps imaug==0.4.3
 pip install --no-build-isolation --no-deps -e .
 echo "$want" > "$STAMP"
 echo "[setup] done: $VENV"

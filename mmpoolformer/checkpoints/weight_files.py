@@ -67,6 +67,11 @@ def _load_local(path: str, map_location: str,
             'at an existing file, e.g. --cfg-options '
             'model.backbone.init_cfg.checkpoint=/path/to/poolformer_s12.pth')
     name = f'{path!r}' + (f' (downloaded from {source})' if source else '')
+    # onedl-mmengine's own loads take mmengine's types off torch's
+    # allow-list when they end (``safe_globals`` removes what it added, even
+    # entries that were there before): put ours back before each load.
+    from .safe_load import allow_checkpoint_types
+    allow_checkpoint_types()
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:

