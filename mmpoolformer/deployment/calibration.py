@@ -21,12 +21,12 @@ def _innermost(dataset: dict) -> dict:
     return dataset
 
 
-def calibration_batches(cfg: Config, model: nn.Module,
+def calibration_batches(cfg: Config, preprocessor: nn.Module,
                         count: int) -> List[torch.Tensor]:
     """The first ``count`` photos of ``cfg``'s training set as the graph's
     inputs (one ``1 x 3 x H x W`` batch each): the test pipeline's resize
     and the data preprocessor's normalisation and padding, no
-    augmentation. ``model`` holds the data preprocessor."""
+    augmentation. ``preprocessor`` is the model's data preprocessor."""
     if count < 1:
         raise ValueError(f'--calib {count}: give at least 1 photo.')
     init_default_scope(cfg.default_scope)
@@ -41,7 +41,6 @@ def calibration_batches(cfg: Config, model: nn.Module,
     batches = []
     with torch.no_grad():
         for index in range(count):
-            data = model.data_preprocessor(pseudo_collate([dataset[index]]),
-                                           False)
+            data = preprocessor(pseudo_collate([dataset[index]]), False)
             batches.append(data['inputs'].float().contiguous())
     return batches
