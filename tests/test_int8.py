@@ -1,6 +1,8 @@
 """INT8 deployment (issue 32): the quantizable form of PoolFormer's blocks
-computes the original function."""
+computes the original function, and a trained model quantized by the tools
+keeps its labels on the demo photos."""
 import copy
+import glob
 import os.path as osp
 
 import pytest
@@ -10,15 +12,56 @@ from mmpoolformer.deployment import make_exportable
 from mmpoolformer.deployment.export import TensorOutputs
 from mmpoolformer.deployment.quantizable import (QuantizableBlock,
                                                  make_quantizable)
-from mmpoolformer.testing import largest_difference
+from mmpoolformer.testing import largest_difference, load_tool
 from tests.model_support import build
-from tests.tool_support import REPO
+from tests.test_deployment import pytorch_prediction
+from tests.tool_support import REPO, run_tool
+
+pytest.importorskip('nncf')
 
 CONFIGS = {
     'fpn': osp.join(REPO, 'configs', 'segmentation', 'fpn_poolformer_s12.py'),
     'retinanet': osp.join(REPO, 'configs', 'detection',
                           'retinanet_poolformer_s12.py'),
 }
+
+DEMO_FPN = osp.join(REPO, 'configs', 'segmentation', 'demo',
+                    'fpn_poolformer_s12_demo.py')
+# The demo's Semantic FPN with one PoolFormer block per stage, narrower,
+# trained on 128 x 128 crops; tested at the demo's size.
+SMALL_FPN = """_base_ = [{base!r}]
+dims = [32, 64, 160, 256]
+model = dict(
+    backbone=dict(arch=dict(_delete_=True, layers=[1, 1, 1, 1],
+                            embed_dims=dims)),
+    neck=dict(in_channels=dims, out_channels=64),
+    decode_head=dict(in_channels=[64] * 4, channels=64),
+    data_preprocessor=dict(size=(128, 128)))
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='RandomResize', scale=(160, 120), ratio_range=(0.8, 1.25),
+         keep_ratio=True),
+    dict(type='RandomCrop', crop_size=(128, 128), cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(batch_size=4, dataset=dict(data_root={data!r},
+                                                   pipeline=train_pipeline))
+test_dataloader = dict(dataset=dict(data_root={data!r}))
+val_dataloader = test_dataloader
+train_cfg = dict(max_iters={iters}, val_interval={iters})
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=5),
+    dict(type='PolyLR', eta_min=1e-5, power=0.9, by_epoch=False, begin=5,
+         end={iters})
+]
+default_hooks = dict(checkpoint=dict(interval={iters}))
+"""
+TRAIN_ITERS = 60
+# The issue's threshold: the share of Semantic FPN's pixels whose labels
+# agree with fp32's.
+FPN_PIXELS = 0.99
 
 
 @pytest.mark.parametrize('name', sorted(CONFIGS))
@@ -44,3 +87,46 @@ def test_quantizable_form_needs_eval_mode():
     model = build(CONFIGS['fpn'])
     with pytest.raises(ValueError, match='model.eval'):
         make_quantizable(model.train())
+
+
+@pytest.fixture(scope='module')
+def trained_fpn(tmp_path_factory) -> dict:
+    """A small Semantic FPN (PoolFormer blocks, one per stage) trained for
+    :data:`TRAIN_ITERS` iterations on the demo photos, so that its labels
+    have margins as a trained model's do (an untrained model's logits are
+    near ties everywhere): ``{'config', 'checkpoint', 'root', 'photos'}``
+    (the validation and inference photos)."""
+    from mmpoolformer.demo import build_demo_data
+    root = tmp_path_factory.mktemp('int8')
+    data = str(root / 'demo') + '/'
+    build_demo_data(data, train_views=4, seed=0)
+    config = str(root / 'fpn_small.py')
+    with open(config, 'w') as f:
+        f.write(SMALL_FPN.format(base=DEMO_FPN, data=data, iters=TRAIN_ITERS))
+    run_tool('train.py', config, '--work-dir', str(root / 'work'))
+    return dict(config=config, root=root,
+                checkpoint=str(root / 'work' / f'iter_{TRAIN_ITERS}.pth'),
+                photos=sorted(glob.glob(data + 'images/val/*.jpg')
+                              + glob.glob(data + 'infer/*')))
+
+
+def test_int8_keeps_semantic_fpn_pixels(trained_fpn):
+    """pytorch2onnx.py --precision int8, then the tools' predictor in INT8,
+    against PyTorch's fp32 labels on the demo photos."""
+    from mmpoolformer.deployment import OnnxPredictor
+    config, checkpoint = trained_fpn['config'], trained_fpn['checkpoint']
+    onnx_path = str(trained_fpn['root'] / 'fpn_small.onnx')
+    export = load_tool('deployment/pytorch2onnx.py')
+    assert export.main([config, checkpoint, '--out', onnx_path, '--dynamic',
+                        '--precision', 'int8', '--calib', '4']) == 0
+    int8 = OnnxPredictor(config, onnx_path, backend='openvino',
+                         precision='int8', calib=4)
+    assert 'int8' in int8.runtime.description
+    agree = pixels = 0
+    for photo in trained_fpn['photos']:
+        expected = pytorch_prediction(config, checkpoint,
+                                      photo).pred_sem_seg.data
+        actual = int8(photo).pred_sem_seg.data
+        agree += int((actual == expected).sum())
+        pixels += expected.numel()
+    assert agree / pixels >= FPN_PIXELS, agree / pixels
