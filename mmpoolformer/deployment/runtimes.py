@@ -60,13 +60,13 @@ def build_runtime(path: str, backend: str = 'onnxruntime',
     """The graph at ``path`` in ``backend`` at ``precision`` (see
     :func:`choose_precision`); its ``description`` says which and why.
     ``'int8'`` runs the graph's INT8 model calibrated on ``calib`` photos,
-    which :func:`~.int8.prepare_int8` wrote next to it."""
+    which :func:`~.int8_cache.prepare_int8` wrote next to it."""
     chosen, why = choose_precision(backend, precision)
     if backend == 'onnxruntime':
         from .onnx_runtime import OnnxModel
         runtime = OnnxModel(path, threads)
     elif chosen == 'int8':
-        from .int8 import cached_int8_model
+        from .int8_cache import cached_int8_model
         from .openvino_runtime import OpenVinoModel
         runtime = OpenVinoModel(cached_int8_model(path, calib),
                                 float_precision(), threads)

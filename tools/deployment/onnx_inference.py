@@ -18,7 +18,7 @@ import sys
 
 from mmpoolformer.cli.images import list_images
 from mmpoolformer.deployment import OnnxPredictor
-from mmpoolformer.deployment.int8 import prepare_int8_for_tool
+from mmpoolformer.deployment.int8_cache import prepare_int8_for_tool
 from mmpoolformer.deployment.runtimes import (add_runtime_args,
                                               check_runtime_args)
 

@@ -28,7 +28,7 @@ from mmpoolformer.deployment import (BACKENDS, export_onnx, largest_difference,
                                      make_exportable)
 from mmpoolformer.deployment.export import (check_shapes, default_shape,
                                             load_model, roi_head_path)
-from mmpoolformer.deployment.int8 import prepare_int8_for_tool
+from mmpoolformer.deployment.int8_cache import prepare_int8_for_tool
 from mmpoolformer.deployment.quantizable import make_quantizable
 from mmpoolformer.deployment.runtimes import DEFAULT_CALIB
 from mmpoolformer.precision import Int8UnavailableError, require_cpu_int8

@@ -28,7 +28,7 @@ from mmpoolformer.cli.test_outputs import (add_dump_metric, add_output_args,
                                            apply_output_args,
                                            check_output_args)
 from mmpoolformer.deployment import deployed_model_config
-from mmpoolformer.deployment.int8 import prepare_int8_for_tool
+from mmpoolformer.deployment.int8_cache import prepare_int8_for_tool
 from mmpoolformer.deployment.runtimes import (add_runtime_args,
                                               check_runtime_args)
 
