@@ -7,7 +7,10 @@ has AMX or AVX-512 BF16), ``OpenVINO f32`` (the plain graph with bf16
 off: the fastest float deployment on a CPU without bf16 units), ``INT8
 NNCF default`` (NNCF's defaults on the plain graph) and ``INT8`` (the
 tools' ``--precision int8``: the quantizable graph with the tools' recipe,
-its float operations in bf16 where the CPU has native bf16, else f32).
+its float operations in bf16 where the CPU has native bf16, else f32) and,
+on a CPU with native bf16, ``INT8 f32 floats`` (the same with its float
+operations in f32: against ``OpenVINO f32``, what a CPU with int8 dot
+products and no bf16 units gains).
 Random weights have no training set to calibrate on: the INT8 variants are
 calibrated on :data:`CALIB_BATCHES` batches of standard normal noise of the
 timed shape, the statistics of the normalised images the graph takes.
@@ -37,6 +40,14 @@ from .deployment import time_runners
 CALIB_BATCHES = 4
 
 
+def quantized(graph: str, calib: List[torch.Tensor], recipe: Recipe) -> str:
+    """The INT8 model of ``graph`` with ``recipe``, written beside it."""
+    path = osp.splitext(graph)[0] + '.int8.xml'
+    require('openvino').save_model(quantize_openvino(graph, calib, recipe),
+                                   path)
+    return path
+
+
 def runners(model: torch.nn.Module, x: torch.Tensor, threads: int,
             workdir: str) -> Dict[str, Callable[[torch.Tensor], object]]:
     """The ways to compute the model's graph, by name; the baseline
@@ -58,12 +69,13 @@ def runners(model: torch.nn.Module, x: torch.Tensor, threads: int,
                                               threads)
     runs['OpenVINO f32'] = build_runtime(plain, 'openvino', 'f32', threads)
     floats = float_precision()
-    ov = require('openvino')
-    for name, graph, recipe in (('INT8 NNCF default', plain, Recipe()),
-                                ('INT8', reshaped, RECIPE)):
-        path = osp.splitext(graph)[0] + '.int8.xml'
-        ov.save_model(quantize_openvino(graph, calib, recipe), path)
-        runs[name] = OpenVinoModel(path, floats, threads)
+    runs['INT8 NNCF default'] = OpenVinoModel(
+        quantized(plain, calib, Recipe()), floats, threads)
+    int8 = quantized(reshaped, calib, RECIPE)
+    runs['INT8'] = OpenVinoModel(int8, floats, threads)
+    if floats != 'f32':
+        # What a CPU with int8 dot products and no bf16 units runs.
+        runs['INT8 f32 floats'] = OpenVinoModel(int8, 'f32', threads)
     return runs
 
 
