@@ -1,7 +1,14 @@
 # The newcomer commands: `make demo`, `make test`, `make lint` and `make docs`.
-# Each sets up the project-local .venv first (a quick no-op once done).
+# Each sets up the project-local virtualenv first (a quick no-op once done):
+# .venv with OpenMMLab's stack, or .venv-onedl with OneDL's (STACK=onedl).
+STACK ?= openmmlab
+ifeq ($(STACK),onedl)
+VENV ?= .venv-onedl
+else
 VENV ?= .venv
+endif
 PY := $(VENV)/bin/python
+export STACK VENV
 
 .PHONY: setup demo test lint docs
 setup:

@@ -20,14 +20,34 @@ MIM_FILES = ('configs', 'tools', 'model-index.yml')
 #   add_safe_globals (function, 'module.name') pairs, a form added in 2.6
 #   (pytorch#142153; the function itself is 2.4);
 #   torch.is_autocast_enabled('cpu') of the fast path needs 2.4.
-# - mmengine 0.10: tested with 0.10.7; CheckpointHook, which
-#   AtomicCheckpointHook overrides, is unchanged from 0.10.0 on.
 # - numpy 1.26: safe loading names numpy's pickles under both numpy 1 and 2
 #   module paths; its tests and the resume tests pass on 1.26.4 and 2.4.
-# - mmcv (with its ops; mmdet 3.3 and mmseg 1.2 refuse >= 2.2): the
-#   backbone builds its norms, activations and drop path with mmcv.cnn.
-INSTALL_REQUIRES = ['torch>=2.6', 'mmengine>=0.10', 'numpy>=1.26',
-                    'mmcv>=2.0.0,<2.2.0']
+INSTALL_REQUIRES = ['torch>=2.6', 'numpy>=1.26']
+# mmengine and mmcv (with its ops) come from one of two stacks that share
+# their import names but not their distribution names. Requiring either by
+# name would make pip install it over the other, so the stack is an extra
+# (``pip install 'mmpoolformer[openmmlab]'`` or ``[onedl]``), and
+# ``import mmpoolformer`` says which to install when neither is there
+# (mmpoolformer/stacks.py). mmengine 0.10: CheckpointHook, which
+# AtomicCheckpointHook overrides, is unchanged from 0.10.0 on; mmdet 3.3 and
+# mmseg 1.2 refuse mmcv >= 2.2.
+STACKS = {
+    'openmmlab': ['mmengine>=0.10', 'mmcv>=2.0.0,<2.2.0', 'mmdet>=3.0',
+                  'mmsegmentation>=1.0'],
+    'onedl': ['onedl-mmengine>=0.10.12', 'onedl-mmcv>=2.3.6',
+              'onedl-mmdetection>=3.5.1', 'onedl-mmsegmentation>=1.4.2'],
+}
+EXTRAS_REQUIRE = {
+    **STACKS,
+    # What mmdet and mmseg need beside either stack.
+    'det': ['pycocotools'],
+    'seg': ['ftfy', 'regex'],
+    'demo': ['imgviz', 'scikit-image', 'pycocotools', 'matplotlib'],
+    'mim': ['openmim'],
+    # ONNX export and inference; requirements/deploy.txt pins them.
+    'deploy': ['onnx>=1.23', 'onnxruntime>=1.31', 'onnxscript>=0.7',
+               'openvino>=2026.4', 'nncf>=3.4'],
+}
 
 
 def _mim_mode(commands: List[str]) -> str:
@@ -83,14 +103,6 @@ if __name__ == '__main__':
         include_package_data=True,
         python_requires='>=3.9',
         install_requires=INSTALL_REQUIRES,
-        extras_require={
-            'det': ['mmdet>=3.0', 'pycocotools'],
-            'seg': ['mmsegmentation>=1.0', 'ftfy', 'regex'],
-            'demo': ['imgviz', 'scikit-image', 'pycocotools', 'matplotlib'],
-            'mim': ['openmim'],
-            # ONNX export and inference; requirements/deploy.txt pins them.
-            'deploy': ['onnx>=1.23', 'onnxruntime>=1.31', 'onnxscript>=0.7',
-                       'openvino>=2026.4', 'nncf>=3.4'],
-        },
+        extras_require=EXTRAS_REQUIRE,
         license='Apache-2.0',
     )

@@ -5,6 +5,7 @@ import copy
 import json
 import os
 import os.path as osp
+import re
 import sys
 
 import cv2
@@ -20,6 +21,7 @@ from mmpoolformer.config_checks import check_data_roots
 from mmpoolformer.libraries import (LibraryNotInstalledError, import_library,
                                     load_config)
 from mmpoolformer.models import PoolFormer
+from mmpoolformer.stacks import library_distribution
 from mmpoolformer.testing import load_tool
 from tests.tool_support import (DETECTION_BASE, SEGMENTATION_BASE,
                                 TINY_DETECTOR, TINY_SEGMENTOR)
@@ -207,13 +209,15 @@ def test_tools_check_the_data_before_building_anything(tmp_path):
 
 
 def test_config_of_a_library_not_installed_names_the_package(monkeypatch):
-    # mmengine resolves ``mmseg::`` bases only if mmsegmentation is installed.
+    # mmengine resolves ``mmseg::`` bases only if mmseg is installed, as
+    # OpenMMLab's mmsegmentation or (its module) as OneDL's.
     monkeypatch.setattr('mmengine.config.config.is_installed',
-                        lambda package: package != 'mmsegmentation')
+                        lambda package: package not in ('mmsegmentation',
+                                                        'mmseg'))
     with pytest.raises(LibraryNotInstalledError, match=(
             r"base configs come from 'mmseg' \(its default_scope\), which "
             r'is not installed. Install it: pip install '
-            r'mmsegmentation==1.2.2')):
+            + re.escape(library_distribution('mmseg')))):
         load_config(SEGMENTATION_BASE)
 
 
@@ -222,7 +226,8 @@ def test_default_scope_that_cannot_be_imported_names_the_package(
     monkeypatch.setitem(sys.modules, 'mmdet.utils', None)
     with pytest.raises(LibraryNotInstalledError, match=(
             r"default_scope is 'mmdet', but mmdet cannot be imported .*"
-            r'Install it: pip install mmdet==3.3.0')):
+            r'Install it: pip install '
+            + re.escape(library_distribution('mmdet')))):
         import_library('mmdet', 'retinanet_poolformer_s12.py')
 
 

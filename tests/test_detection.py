@@ -76,8 +76,9 @@ def test_bigger_configs_change_only_arch_and_checkpoint(detector, arch):
                                           ('mask_rcnn', 2e-4)])
 def test_original_recipe(detector, lr):
     cfg = load_config(f'{detector}_poolformer_s12')
-    assert cfg.custom_imports == dict(imports=['mmpoolformer'],
-                                      allow_failed_imports=False)
+    assert cfg.custom_imports == dict(
+        imports=['mmpoolformer', 'mmpoolformer.safe_loading'],
+        allow_failed_imports=False)
     # AdamW alone: nothing of the base's SGD (momentum) may leak in.
     assert cfg.optim_wrapper.optimizer == dict(
         type='AdamW', lr=lr, weight_decay=1e-4)

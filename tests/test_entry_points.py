@@ -1,15 +1,15 @@
 """The libraries' own entry points on checkpoints our configs' training
-wrote, under torch's ``weights_only=True`` default, with ``import
-mmpoolformer`` (through the configs' ``custom_imports``) as the only
-preparation: mmdet's and mmseg's packaged ``tools/train.py --resume`` and
-``tools/test.py``, ``init_detector``/``inference_detector``,
-``DetInferencer``, ``init_model``/``inference_model`` and
-``MMSegInferencer``. A checkpoint carrying a pickle payload is refused by
-each and its code never runs; nothing else about ``torch.load`` changes."""
+wrote, under torch's ``weights_only=True`` default, with the configs'
+``custom_imports`` (``mmpoolformer`` and ``mmpoolformer.safe_loading``) as
+the only preparation, on either stack: mmdet's and mmseg's packaged
+``tools/train.py --resume`` and ``tools/test.py``,
+``init_detector``/``inference_detector``, ``DetInferencer``,
+``init_model``/``inference_model`` and ``MMSegInferencer``. A checkpoint
+carrying a pickle payload is refused by each and its code never runs;
+nothing else about ``torch.load`` changes."""
 import json
 import os
 import os.path as osp
-import pickle
 import runpy
 import subprocess
 import sys
@@ -21,9 +21,11 @@ from mmengine.runner import CheckpointLoader
 from mmengine.runner.checkpoint import load_from_local
 
 import mmpoolformer  # noqa: F401 as users of the Python APIs do
+from mmpoolformer.checkpoints import CheckpointError
 from tests.tiny_data import write_tiny_ade, write_tiny_coco
-from tests.tool_support import (DETECTION, REPO, SEGMENTATION, packaged_tool,
-                                run_tool, train_logs, write_config)
+from tests.tool_support import (DETECTION, REPO, SEGMENTATION, WritesMarker,
+                                packaged_tool, run_tool, train_logs,
+                                write_config)
 
 LIBRARIES = {'mmdet': (DETECTION, write_tiny_coco, 'coco/bbox_mAP'),
              'mmseg': (SEGMENTATION, write_tiny_ade, 'mIoU')}
@@ -72,17 +74,6 @@ def trained(request, tmp_path_factory) -> Trained:
     return Trained(library, config, checkpoint, image, tmp)
 
 
-class WritesMarker:
-    """Unpickled, it creates ``path``: a stand-in for any code a file
-    could run when loaded without ``weights_only``."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __reduce__(self):
-        return exec, (f'open({self.path!r}, "w").close()', )
-
-
 def payload_checkpoint(trained: Trained, name: str) -> tuple:
     """A copy of the trained checkpoint with a payload beside its state
     dict; returns the file and the marker the payload would create."""
@@ -96,9 +87,13 @@ def payload_checkpoint(trained: Trained, name: str) -> tuple:
 
 @pytest.fixture
 def mmengine_loader(monkeypatch):
-    """Local files load through mmengine's own ``load_from_local`` (a test
-    in this process may have installed our tools' loader in its place)."""
+    """This process as a fresh one finds it: local files load through
+    mmengine's own ``load_from_local`` (a test in this process may have
+    installed our loader in its place), and a config's ``custom_imports``
+    runs ``mmpoolformer.safe_loading`` anew."""
     monkeypatch.setitem(CheckpointLoader._schemes, '', load_from_local)
+    monkeypatch.delitem(sys.modules, 'mmpoolformer.safe_loading',
+                        raising=False)
 
 
 def test_packaged_tools_resume_and_test(trained):
@@ -116,13 +111,13 @@ def test_payload_really_runs_without_weights_only(trained):
 def test_packaged_tools_refuse_a_payload(trained, mmengine_loader):
     checkpoint, marker = payload_checkpoint(trained, 'tools')
     work_dir = osp.join(trained.tmp, 'resume_payload')
-    with pytest.raises(pickle.UnpicklingError, match='GLOBAL exec'):
+    with pytest.raises(CheckpointError, match='global exec'):
         run_in_process(packaged_tool(trained.library, 'test.py'),
                        trained.config, checkpoint, '--work-dir', work_dir)
     # Bare --resume (mmseg has no other form) reads work_dir's pointer.
     with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
         f.write(checkpoint)
-    with pytest.raises(pickle.UnpicklingError, match='GLOBAL exec'):
+    with pytest.raises(CheckpointError, match='global exec'):
         run_in_process(packaged_tool(trained.library, 'train.py'),
                        trained.config, '--work-dir', work_dir, '--resume')
     assert not osp.exists(marker)
@@ -174,7 +169,7 @@ def test_python_apis_load_our_checkpoints(trained, mmengine_loader, api):
 def test_python_apis_refuse_a_payload(trained, mmengine_loader, api):
     load, _ = _apis(trained.library)[api]
     checkpoint, marker = payload_checkpoint(trained, api)
-    with pytest.raises(pickle.UnpicklingError, match='GLOBAL exec'):
+    with pytest.raises(CheckpointError, match='global exec'):
         load(trained.config, checkpoint)
     assert not osp.exists(marker)
 

@@ -19,6 +19,7 @@ from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
 import mmpoolformer  # noqa: F401
+from mmpoolformer.stacks import STACKS, installed_stack
 from tests.tiny_data import write_tiny_coco
 from tests.tool_support import REPO
 
@@ -101,10 +102,23 @@ def _top_level_imports(path: str) -> set:
     return names
 
 
+def _setup_module():
+    spec = importlib.util.spec_from_file_location(
+        'mmpoolformer_setup', osp.join(REPO, 'setup.py'))
+    setup = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(setup)
+    return setup
+
+
+def _requirement_names(requirements) -> set:
+    return {_normalised(re.split(r'[<>=]', req)[0]) for req in requirements}
+
+
 def test_install_requires_covers_what_the_import_needs():
     """The third-party packages that our modules loaded by ``import
     mmpoolformer`` import (with neither mmdet nor mmseg installed) are in
-    install_requires or pulled in by what it lists."""
+    install_requires or the installed stack's extra, or pulled in by what
+    those list."""
     script = ("import sys; sys.modules.update(mmdet=None, mmseg=None); "
               "import mmpoolformer; print(' '.join(m.__file__ for n, m in "
               "sys.modules.items() if n.startswith('mmpoolformer')))")
@@ -116,12 +130,9 @@ def test_install_requires_covers_what_the_import_needs():
     distributions = importlib.metadata.packages_distributions()
     needed = {_normalised(dist) for top in tops
               for dist in distributions[top]}
-    spec = importlib.util.spec_from_file_location(
-        'mmpoolformer_setup', osp.join(REPO, 'setup.py'))
-    setup = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(setup)
-    required = {_normalised(re.split(r'[<>=]', req)[0])
-                for req in setup.INSTALL_REQUIRES}
+    setup = _setup_module()
+    required = _requirement_names(setup.INSTALL_REQUIRES) | (
+        _requirement_names(setup.STACKS[installed_stack().name]))
     # What the required packages pull in, at any depth, is theirs to
     # declare.
     pulled_in, todo = set(required), list(required)
@@ -135,8 +146,25 @@ def test_install_requires_covers_what_the_import_needs():
             if 'extra ==' not in req and name not in pulled_in:
                 pulled_in.add(name)
                 todo.append(name)
-    assert 'mmcv' in needed and needed <= pulled_in, \
+    assert needed & {'mmcv', 'onedl-mmcv'} and needed <= pulled_in, \
         sorted(needed - pulled_in)
+
+
+@pytest.mark.parametrize('stack', sorted(STACKS))
+def test_each_stack_extra_installs_that_stack_alone(stack):
+    """``pip install 'mmpoolformer[<stack>]'`` asks for exactly the
+    distributions :data:`mmpoolformer.stacks.STACKS` names, and the
+    package's own requirements name neither stack, so installing it never
+    puts one stack's files over the other's."""
+    setup = _setup_module()
+    assert _requirement_names(setup.STACKS[stack]) == set(
+        STACKS[stack].values())
+    every_stack = set().union(*(map(_normalised, names.values())
+                                for names in STACKS.values()))
+    assert not _requirement_names(setup.INSTALL_REQUIRES) & every_stack
+    for extra in ('det', 'seg', 'demo', 'mim', 'deploy'):
+        assert not _requirement_names(
+            setup.EXTRAS_REQUIRE[extra]) & every_stack, extra
 
 
 @pytest.mark.parametrize('given', ['layer_scale_init_valus', 'layer'])

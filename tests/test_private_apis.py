@@ -1,4 +1,5 @@
-"""The private parts of mmengine and numpy we build on are still there.
+"""The private parts of mmengine and numpy we build on are still there, on
+the installed stack (the suite runs on OpenMMLab's and on OneDL's).
 
 The first test of each pair fails, naming the API and the installed version,
 the day a release drops it; the second takes the API away and checks the
@@ -17,10 +18,16 @@ from mmengine.hooks import CheckpointHook
 
 from mmpoolformer.checkpoints import checkpoint_types
 from mmpoolformer.hooks import AtomicCheckpointHook
-from mmpoolformer.private_apis import (NUMPY_MULTIARRAY_MODULES,
-                                       SAVE_STEP_METHOD,
+from mmpoolformer.private_apis import (HOST_LOCAL_LOADER,
+                                       NUMPY_MULTIARRAY_MODULES,
+                                       RESUME_SKIP_NAMES, SAVE_STEP_METHOD,
+                                       SCOPE_TABLE,
                                        checkpoint_hook_saves_by_step,
-                                       numpy_pickle_globals)
+                                       config_scope_packages,
+                                       host_loads_refused_files,
+                                       numpy_pickle_globals,
+                                       resume_skip_protocol)
+from mmpoolformer.stacks import installed_stack
 
 
 def test_mmengine_checkpoint_hook_still_saves_by_step():
@@ -90,3 +97,79 @@ def test_numpy_values_load_under_weights_only_whichever_numpy_saved(
     loaded = torch.load(io.BytesIO(data), weights_only=True)
     np.testing.assert_array_equal(loaded['array'], NUMPY_VALUES['array'])
     assert loaded['scalar'] == 2.5 and loaded['count'] == 7
+
+
+#: How each stack's IterBasedTrainLoop skips trained batches on resume.
+EXPECTED_RESUME_SKIP = {'openmmlab': 'next', 'onedl': 'skip_iter'}
+
+
+def test_mmengine_resume_skips_as_random_states_hook_expects():
+    stack = installed_stack()
+    assert resume_skip_protocol() == EXPECTED_RESUME_SKIP[stack.name], (
+        f'{stack.describe()}: IterBasedTrainLoop.run no longer skips '
+        'trained batches with '
+        f'{RESUME_SKIP_NAMES[EXPECTED_RESUME_SKIP[stack.name]]} on '
+        'dataloader_iterator: RandomStatesHook (_RestoreAfterSkip) must '
+        'follow its new resume path.')
+
+
+def test_random_states_hook_warns_when_the_resume_path_is_unknown(
+        monkeypatch):
+    from mmengine.runner import IterBasedTrainLoop
+
+    from mmpoolformer.hooks import RandomStatesHook
+    from mmpoolformer.hooks.random_states import capture_random_states
+
+    def run(self):
+        return self.runner
+    monkeypatch.setattr(IterBasedTrainLoop, 'run', run)
+    assert resume_skip_protocol() is None
+    warnings_seen = []
+    runner = type('Runner', (), {})()
+    runner.iter = 3
+    runner.logger = type('Logger', (), {'warning': warnings_seen.append})()
+    runner.train_loop = type('Loop', (), {})()
+    runner.train_loop.dataloader_iterator = iter(range(10))
+    hook = RandomStatesHook()
+    hook.after_load_checkpoint(
+        runner, {'random_states': [capture_random_states()]})
+    hook.before_train(runner)
+    assert 'does not know' in warnings_seen[0]
+    assert next(runner.train_loop.dataloader_iterator) == 0  # none skipped
+
+
+def test_mmengine_still_reads_config_scopes_from_its_table():
+    table = config_scope_packages()
+    assert table is not None and table.get('mmseg'), (
+        f'mmengine {mmengine.__version__} no longer turns a config base\'s '
+        f'scope into a distribution through mmengine.config.utils.'
+        f'{SCOPE_TABLE} in _get_package_and_cfg_path: '
+        'library_bases_by_module must follow its new lookup.')
+
+
+def test_scope_table_left_alone_when_mmengine_stops_reading_it(
+        monkeypatch):
+    from mmengine.config import utils
+
+    from mmpoolformer.libraries import library_bases_by_module
+    monkeypatch.setattr(utils, '_get_package_and_cfg_path',
+                        lambda cfg_path: ('mmsegmentation', cfg_path))
+    monkeypatch.setitem(utils.MODULE2PACKAGE, 'mmseg', 'no-such-distribution')
+    assert config_scope_packages() is None
+    with library_bases_by_module():
+        assert utils.MODULE2PACKAGE['mmseg'] == 'no-such-distribution'
+
+
+#: Whether each stack's own loader for local checkpoints loads a file
+#: torch's safe loading refuses.
+EXPECTED_HOST_LOADS_REFUSED = {'openmmlab': False, 'onedl': True}
+
+
+def test_host_loader_treats_refused_files_as_the_docs_say():
+    stack = installed_stack()
+    loads = host_loads_refused_files()
+    assert loads == EXPECTED_HOST_LOADS_REFUSED[stack.name], (
+        f'{stack.describe()}: {HOST_LOCAL_LOADER} now '
+        f'{"loads" if loads else "refuses"} a file that torch\'s safe '
+        "loading refuses: update docs/user_guides/onedl.md's 'Safe "
+        "loading' and EXPECTED_HOST_LOADS_REFUSED.")

@@ -71,8 +71,9 @@ def test_bigger_configs_change_only_arch_checkpoint_and_widths(arch, parent):
 
 def test_original_recipe():
     cfg = load_config('s12')
-    assert cfg.custom_imports == dict(imports=['mmpoolformer'],
-                                      allow_failed_imports=False)
+    assert cfg.custom_imports == dict(
+        imports=['mmpoolformer', 'mmpoolformer.safe_loading'],
+        allow_failed_imports=False)
     assert cfg.optim_wrapper.optimizer == dict(
         type='AdamW', lr=2e-4, weight_decay=1e-4)
     [poly] = cfg.param_scheduler

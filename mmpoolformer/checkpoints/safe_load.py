@@ -13,16 +13,23 @@ that call ``torch.load`` with its ``weights_only=True`` default (mmengine's
 ``load_from_local``, behind the libraries' tools, ``init_detector``,
 ``init_model`` and the Inferencers) read our checkpoints too. Nothing else
 about ``torch.load`` changes: every other global stays refused.
+
+onedl-mmengine's loader retries a refused file with ``weights_only=False``.
+``import mmpoolformer`` then warns once (:func:`warn_if_host_loads_unsafely`)
+and leaves the host as it is; :func:`use_safe_checkpoint_loading`, which our
+tools call and ``custom_imports=dict(imports=['mmpoolformer.safe_loading'])``
+calls for the libraries' own tools, puts our refusing loader in its place.
 """
 import os.path as osp
 import pickle
+import warnings
 from typing import Callable, List, Optional
 
 import numpy as np
 import torch
 from mmengine.runner import CheckpointLoader
 
-from ..private_apis import numpy_pickle_globals
+from ..private_apis import host_loads_refused_files, numpy_pickle_globals
 from .weight_files import load_file
 
 
@@ -83,3 +90,30 @@ def use_safe_checkpoint_loading() -> None:
                                      force=True)
     CheckpointLoader.register_scheme(prefixes=('http://', 'https://'),
                                      loader=load_file, force=True)
+
+
+class UnsafeHostLoadingWarning(UserWarning):
+    """mmengine's own checkpoint loader loads files that torch's safe
+    loading refuses, running the code they carry."""
+
+
+UNSAFE_HOST_MESSAGE = (
+    "This mmengine's checkpoint loader retries a file that torch's safe "
+    'loading refuses with weights_only=False, which runs code stored in '
+    "the file. mmpoolformer's tools, and the libraries' own entry points "
+    '(init_detector, init_model, the Inferencers, load_from and --resume '
+    "in mmdet's and mmseg's tools) given mmpoolformer's configs, refuse "
+    "such files: those configs import 'mmpoolformer.safe_loading'. "
+    "With a config of your own, add it to custom_imports, or call "
+    'mmpoolformer.checkpoints.use_safe_checkpoint_loading() first. See '
+    "docs/user_guides/onedl.md, 'Safe loading'.")
+
+
+def warn_if_host_loads_unsafely() -> bool:
+    """Warn (:class:`UnsafeHostLoadingWarning`) when mmengine's loader for
+    local checkpoints loads a file torch refuses; whether it does."""
+    if not host_loads_refused_files():
+        return False
+    warnings.warn(UNSAFE_HOST_MESSAGE, UnsafeHostLoadingWarning,
+                  stacklevel=2)
+    return True

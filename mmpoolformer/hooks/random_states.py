@@ -13,6 +13,8 @@ from mmengine.dist import all_gather_object, get_rank, get_world_size
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
+from ..private_apis import resume_skip_protocol
+
 RandomStates = Dict[str, Any]
 
 
@@ -45,9 +47,15 @@ def restore_random_states(states: RandomStates) -> None:
 
 
 class _RestoreAfterSkip:
-    """Wraps the iterator of mmengine's ``IterBasedTrainLoop``, which on
-    resume fetches (and throws away) the batches already trained; restores
-    the random states right after those, before the first new batch."""
+    """Wraps the iterator of mmengine's ``IterBasedTrainLoop`` and restores
+    the random states right before the first new batch of a resumed run.
+
+    The loop passes over the batches already trained in one of two ways
+    (:func:`~mmpoolformer.private_apis.resume_skip_protocol`): it fetches
+    and throws away ``skip`` of them (OpenMMLab's mmengine), or it calls
+    :meth:`skip_iter` (onedl-mmengine), which this hands on to the wrapped
+    iterator.
+    """
 
     def __init__(self, loop, skip: int, states: RandomStates) -> None:
         self._loop, self._skip, self._states = loop, skip, states
@@ -55,6 +63,9 @@ class _RestoreAfterSkip:
 
     def __iter__(self) -> Iterator:
         return self
+
+    def skip_iter(self, num_iters: int) -> None:
+        self._iterator.skip_iter(num_iters)
 
     def __next__(self) -> Any:
         if self._skip == 0:
@@ -112,8 +123,17 @@ class RandomStatesHook(Hook):
             return
         loop = runner.train_loop
         if hasattr(loop, 'dataloader_iterator'):  # IterBasedTrainLoop
+            protocol = resume_skip_protocol()
+            if protocol is None:
+                runner.logger.warning(
+                    "mmengine's IterBasedTrainLoop skips trained batches in "
+                    'a way mmpoolformer does not know: the random states are '
+                    'restored before the skipped batches (not bit-exact).')
+            fetched = (runner.iter if protocol == 'next'
+                       and not getattr(loop, 'fast_forward_on_resume', False)
+                       else 0)
             loop.dataloader_iterator = _RestoreAfterSkip(
-                loop, runner.iter, states[get_rank()])
+                loop, fetched, states[get_rank()])
         else:  # EpochBasedTrainLoop resumes at an epoch's start
             restore_random_states(states[get_rank()])
 

@@ -2,11 +2,10 @@
 with its library, and one adapter per library for what differs."""
 from .adapters import ADAPTERS, adapter_for, adapter_of
 from .library_adapter import LibraryAdapter
-from .loading import (LIBRARY_PACKAGES, LibraryNotInstalledError,
-                      import_library, load_config)
+from .loading import (LibraryNotInstalledError, import_library,
+                      library_bases_by_module, load_config)
 
 __all__ = [
-    'ADAPTERS', 'LIBRARY_PACKAGES', 'LibraryAdapter',
-    'LibraryNotInstalledError', 'adapter_for', 'adapter_of',
-    'import_library', 'load_config'
+    'ADAPTERS', 'LibraryAdapter', 'LibraryNotInstalledError', 'adapter_for',
+    'adapter_of', 'import_library', 'library_bases_by_module', 'load_config'
 ]

@@ -12,7 +12,6 @@ class LibraryAdapter:
     and :mod:`.mmseg_adapter`."""
 
     scope: str = ''
-    package: str = ''  # what pip installs
     # Whether its FPN reads ``end_level`` itself (mmdet) or stops before.
     fpn_end_level_inclusive: bool = False
     # Whether predictions carry scores to threshold (detection).

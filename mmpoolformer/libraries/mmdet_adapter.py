@@ -20,7 +20,6 @@ FLIP_PACK = dict(type='TestTimeAug', transforms=[
 
 class MMDetAdapter(LibraryAdapter):
     scope = 'mmdet'
-    package = 'mmdet==3.3.0'
     fpn_end_level_inclusive = True  # mmdet 3.3: end_level + 1 levels
     scores_predictions = True
     annotation_loaders = ('LoadAnnotations', 'mmdet.LoadAnnotations')

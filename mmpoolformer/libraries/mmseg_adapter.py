@@ -11,7 +11,6 @@ from .library_adapter import LibraryAdapter
 
 class MMSegAdapter(LibraryAdapter):
     scope = 'mmseg'
-    package = 'mmsegmentation==1.2.2'
     fpn_end_level_inclusive = False  # mmseg's FPN stops before end_level
     scores_predictions = False
     annotation_loaders = ('LoadAnnotations', 'mmseg.LoadAnnotations')
