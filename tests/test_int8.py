@@ -7,17 +7,21 @@ import os.path as osp
 
 import pytest
 import torch
+from mmengine.registry import MODELS, init_default_scope
 
-from mmpoolformer.deployment import make_exportable
+from mmpoolformer.deployment import export_onnx, make_exportable
+from mmpoolformer.deployment.calibration import calibration_batches
 from mmpoolformer.deployment.export import TensorOutputs
+from mmpoolformer.deployment.int8_cache import check_quantizable
 from mmpoolformer.deployment.quantizable import (QuantizableBlock,
                                                  make_quantizable)
+from mmpoolformer.deployment.runtimes import choose_precision
+from mmpoolformer.libraries import load_config
+from mmpoolformer.precision import Int8UnavailableError, capability, int8_units
 from mmpoolformer.testing import largest_difference, load_tool
 from tests.model_support import build
 from tests.test_deployment import pytorch_prediction
 from tests.tool_support import REPO, run_tool
-
-pytest.importorskip('nncf')
 
 CONFIGS = {
     'fpn': osp.join(REPO, 'configs', 'segmentation', 'fpn_poolformer_s12.py'),
@@ -90,12 +94,10 @@ def test_quantizable_form_needs_eval_mode():
 
 
 @pytest.fixture(scope='module')
-def trained_fpn(tmp_path_factory) -> dict:
-    """A small Semantic FPN (PoolFormer blocks, one per stage) trained for
-    :data:`TRAIN_ITERS` iterations on the demo photos, so that its labels
-    have margins as a trained model's do (an untrained model's logits are
-    near ties everywhere): ``{'config', 'checkpoint', 'root', 'photos'}``
-    (the validation and inference photos)."""
+def small_fpn(tmp_path_factory) -> dict:
+    """The demo photos (four training views of each) below a temporary
+    folder and the small FPN's config on them: ``{'config', 'root',
+    'photos'}`` (the validation and inference photos)."""
     from mmpoolformer.demo import build_demo_data
     root = tmp_path_factory.mktemp('int8')
     data = str(root / 'demo') + '/'
@@ -103,16 +105,27 @@ def trained_fpn(tmp_path_factory) -> dict:
     config = str(root / 'fpn_small.py')
     with open(config, 'w') as f:
         f.write(SMALL_FPN.format(base=DEMO_FPN, data=data, iters=TRAIN_ITERS))
-    run_tool('train.py', config, '--work-dir', str(root / 'work'))
     return dict(config=config, root=root,
-                checkpoint=str(root / 'work' / f'iter_{TRAIN_ITERS}.pth'),
                 photos=sorted(glob.glob(data + 'images/val/*.jpg')
                               + glob.glob(data + 'infer/*')))
 
 
+@pytest.fixture(scope='module')
+def trained_fpn(small_fpn) -> dict:
+    """:func:`small_fpn` trained for :data:`TRAIN_ITERS` iterations, so that
+    its labels have margins as a trained model's do (an untrained model's
+    logits are near ties everywhere); adds ``'checkpoint'``."""
+    work_dir = small_fpn['root'] / 'work'
+    run_tool('train.py', small_fpn['config'], '--work-dir', str(work_dir))
+    return dict(small_fpn,
+                checkpoint=str(work_dir / f'iter_{TRAIN_ITERS}.pth'))
+
+
+@pytest.mark.skipif(not int8_units(), reason='no int8 dot products')
 def test_int8_keeps_semantic_fpn_pixels(trained_fpn):
     """pytorch2onnx.py --precision int8, then the tools' predictor in INT8,
     against PyTorch's fp32 labels on the demo photos."""
+    pytest.importorskip('nncf')
     from mmpoolformer.deployment import OnnxPredictor
     config, checkpoint = trained_fpn['config'], trained_fpn['checkpoint']
     onnx_path = str(trained_fpn['root'] / 'fpn_small.onnx')
@@ -130,3 +143,39 @@ def test_int8_keeps_semantic_fpn_pixels(trained_fpn):
         agree += int((actual == expected).sum())
         pixels += expected.numel()
     assert agree / pixels >= FPN_PIXELS, agree / pixels
+
+
+def test_int8_runs_in_openvino_only():
+    with pytest.raises(ValueError, match='use --backend openvino'):
+        choose_precision('onnxruntime', 'int8')
+
+
+def test_cpu_without_int8_units_is_told(monkeypatch):
+    monkeypatch.setattr(capability, '_cpu_flags', lambda: {'avx2', 'fma'})
+    assert capability.int8_units() == []
+    with pytest.raises(Int8UnavailableError, match='--precision int8: .*'
+                       'no int8 dot-product instructions'):
+        choose_precision('openvino', 'int8')
+
+
+def test_a_graph_exported_for_float_is_refused(tmp_path):
+    pytest.importorskip('onnx')
+    model = build(CONFIGS['fpn'], arch=dict(layers=[1, 1, 1, 1],
+                                            embed_dims=[64, 128, 320, 512]))
+    make_exportable(model)
+    path = str(tmp_path / 'fpn.onnx')
+    export_onnx(model, torch.randn(1, 3, 64, 64), path)
+    with pytest.raises(ValueError, match='pool.x. - x.*pytorch2onnx.py '
+                       r'CONFIG CHECKPOINT --out .*--precision int8'):
+        check_quantizable(path)
+
+
+def test_calibration_beyond_the_training_set_is_refused(small_fpn):
+    cfg = load_config(small_fpn['config'])
+    init_default_scope(cfg.default_scope)
+    preprocessor = MODELS.build(cfg.model).data_preprocessor
+    with pytest.raises(ValueError, match='--calib 1000: the training set '
+                       'of the config has only 12 photos'):
+        calibration_batches(cfg, preprocessor, 1000)
+    [batch] = calibration_batches(cfg, preprocessor, 1)
+    assert batch.shape[:2] == (1, 3) and batch.dtype == torch.float32
