@@ -1,5 +1,6 @@
-"""bf16 on the CPU: what the processor offers, and the one place that
-prepares a model for bf16 inference and trains under bf16 autocast."""
+"""bf16 on the CPU: what the processor offers (and its int8 dot-product
+units, for INT8 deployment), and the one place that prepares a model for
+bf16 inference and trains under bf16 autocast."""
 from .capability import (Bf16Support, Bf16UnavailableError,
                          Int8UnavailableError, bf16_support, int8_units,
                          require_cpu_bf16, require_cpu_int8)
