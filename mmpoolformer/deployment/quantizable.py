@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..models.backbones.fast_path import _layer_scales, is_foldable
+from ..models.backbones.fast_path import is_foldable, layer_scales
 from ..models.backbones.metaformer import MetaFormer
 
 
@@ -43,7 +43,7 @@ class QuantizableBlock(nn.Module):
             raise ValueError('QuantizableBlock takes PoolFormer blocks '
                              '(pooling mixer, GroupNorm with one group and '
                              'an affine, an MLP with biases).')
-        scale1, scale2 = _layer_scales(block)
+        scale1, scale2 = layer_scales(block)
         norm1, norm2, mlp = block.norm1, block.norm2, block.mlp
         self.eps1, self.eps2 = norm1.eps, norm2.eps
         self.size = block.token_mixer.pool.kernel_size
