@@ -46,7 +46,7 @@ EXTRAS_REQUIRE = {
     'mim': ['openmim'],
     # ONNX export and inference; requirements/deploy.txt pins them.
     'deploy': ['onnx>=1.23', 'onnxruntime>=1.31', 'onnxscript>=0.7',
-               'openvino>=2026.4'],
+               'openvino>=2026.4', 'nncf>=3.4'],
 }
 
 

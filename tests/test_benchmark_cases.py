@@ -10,7 +10,7 @@ import torch
 
 from mmpoolformer.benchmarking.cases import CASES
 from mmpoolformer.demo import build_demo_data
-from mmpoolformer.precision import bf16_support
+from mmpoolformer.precision import bf16_support, int8_units
 from mmpoolformer.testing import load_tool
 
 benchmark = load_tool('analysis/benchmark.py')
@@ -118,6 +118,21 @@ def test_deployment_times_the_runtimes_against_eager(tmp_path):
             'OpenVINO f32'} <= set(rows)
     assert_timed_against(rows.values(), 'eager', 1)
     assert rows['ONNX Runtime']['notes']['drift'] < 1e-4
+
+
+@pytest.mark.skipif(not int8_units(), reason='no int8 dot products')
+def test_int8_times_quantized_models_against_openvino(tmp_path):
+    pytest.importorskip('nncf')
+    record = run(tmp_path, 'int8', '--models', 'fpn', '--rounds', '1')
+    rows = variants(record)
+    baseline = 'OpenVINO bf16' if BF16 else 'OpenVINO f32'
+    assert {baseline, 'OpenVINO f32', 'INT8 NNCF default', 'INT8'} \
+        | ({'INT8 f32 floats'} if BF16 else set()) == set(rows)
+    assert_timed_against(rows.values(), baseline, 1)
+    assert record['machine']['int8_units'] == int8_units()
+    assert record['machine']['versions']['nncf']
+    # Quantized: not the float graph's outputs, not far from them either.
+    assert 0 < rows['INT8']['notes']['drift'] < 0.5
 
 
 def test_family_times_the_fast_path_against_the_original(tmp_path,

@@ -14,6 +14,7 @@ from mmpoolformer.benchmarking.results import (Row, read_results, results_name,
                                                write_results)
 from mmpoolformer.benchmarking.timing import (Spread, alternate, best_gflops,
                                               ratio_spread, time_variants)
+from mmpoolformer.precision import int8_units
 
 
 @pytest.mark.parametrize('warm_up', [True, False])
@@ -64,8 +65,10 @@ def test_matrix_units_are_read_from_the_cpu_flags():
 def test_the_machine_description_has_every_field():
     machine = describe_machine(matmul_size=64)
     assert machine['cpu'] and machine['threads'] >= 1
-    assert set(machine['versions']) == {'torch', 'onnxruntime', 'openvino'}
+    assert set(machine['versions']) == {'torch', 'onnxruntime', 'openvino',
+                                        'nncf'}
     assert machine['versions']['torch']
+    assert machine['int8_units'] == int8_units()
     assert machine['commit'] is None or len(machine['commit']) >= 40
     assert machine['matmul']['size'] == 64
     assert machine['matmul']['fp32_gflops'] > 0

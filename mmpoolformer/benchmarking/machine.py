@@ -12,6 +12,7 @@ from typing import Dict, List, Optional
 import torch
 
 from ..mim_files import REPO
+from ..precision import int8_units
 from .timing import matmul_gflops
 
 #: /proc/cpuinfo flags of the matrix units, by the name they are shown as.
@@ -21,7 +22,7 @@ MATRIX_UNIT_FLAGS = {
     'AVX-512 VNNI': ('avx512_vnni', ),
     'AVX-VNNI': ('avx_vnni', ),
 }
-RUNTIMES = ('torch', 'onnxruntime', 'openvino')
+RUNTIMES = ('torch', 'onnxruntime', 'openvino', 'nncf')
 
 
 def _cpu_fields() -> Dict[str, str]:
@@ -100,6 +101,7 @@ def describe_machine(matmul_size: int = 2048) -> dict:
     threads)."""
     return dict(
         cpu=cpu_name(), matrix_units=matrix_units(),
+        int8_units=int8_units(),
         threads=torch.get_num_threads(), cpus=os.cpu_count(),
         versions=versions(), commit=commit(),
         matmul=dict(size=matmul_size,

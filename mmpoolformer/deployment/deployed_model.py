@@ -11,7 +11,7 @@ from mmengine.registry import MODELS as MMENGINE_MODELS
 
 from ..models.builder import MODELS
 from .predict import load_roi_head, postprocess
-from .runtimes import build_runtime
+from .runtimes import DEFAULT_CALIB, build_runtime
 
 
 @MODELS.register_module()
@@ -32,7 +32,8 @@ class DeployedModel(BaseModel):
     def __init__(self, model: dict, graph: str,
                  backend: str = 'onnxruntime', precision: str = 'auto',
                  threads: Optional[int] = None,
-                 data_preprocessor: Optional[dict] = None) -> None:
+                 data_preprocessor: Optional[dict] = None,
+                 calib: int = DEFAULT_CALIB) -> None:
         if not osp.isfile(graph):
             raise FileNotFoundError(
                 f'{graph!r} does not exist; write it with '
@@ -47,7 +48,8 @@ class DeployedModel(BaseModel):
         # RoI head) are unused: the graph holds them.
         self.library_model = inner.eval()
         load_roi_head(inner, graph)
-        self.runtime = build_runtime(graph, backend, precision, threads)
+        self.runtime = build_runtime(graph, backend, precision, threads,
+                                     calib)
 
     def forward(self, inputs: torch.Tensor,
                 data_samples: Optional[list] = None,
@@ -66,8 +68,10 @@ class DeployedModel(BaseModel):
 
 def deployed_model_config(model: dict, graph: str, backend: str,
                           precision: str = 'auto',
-                          threads: Optional[int] = None) -> dict:
+                          threads: Optional[int] = None,
+                          calib: int = DEFAULT_CALIB) -> dict:
     """The ``cfg.model`` that tests ``graph`` instead of ``model`` (the
     config's model, which the graph was exported from)."""
     return dict(type='mmpoolformer.DeployedModel', model=model, graph=graph,
-                backend=backend, precision=precision, threads=threads)
+                backend=backend, precision=precision, threads=threads,
+                calib=calib)

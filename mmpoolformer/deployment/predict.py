@@ -16,7 +16,7 @@ from torch import nn
 
 from ..libraries import adapter_for, load_config
 from .export import is_two_stage, roi_head_path
-from .runtimes import build_runtime
+from .runtimes import DEFAULT_CALIB, build_runtime
 
 
 def test_pipeline(cfg: Config) -> list:
@@ -76,15 +76,18 @@ def load_roi_head(model: nn.Module, onnx_path: str) -> None:
 
 class OnnxPredictor:
     """Run ``onnx_path`` (exported from ``config``'s model) on image files,
-    in ``backend`` at ``precision`` (see :func:`build_runtime`)."""
+    in ``backend`` at ``precision`` (see :func:`build_runtime`; ``calib``:
+    the INT8 model's calibration photos)."""
 
     def __init__(self, config: str, onnx_path: str,
                  threads: Optional[int] = None, backend: str = 'onnxruntime',
-                 precision: str = 'auto') -> None:
+                 precision: str = 'auto',
+                 calib: int = DEFAULT_CALIB) -> None:
         cfg = load_config(config)
         init_default_scope(cfg.default_scope)
         self.adapter = adapter_for(cfg.default_scope)
-        self.runtime = build_runtime(onnx_path, backend, precision, threads)
+        self.runtime = build_runtime(onnx_path, backend, precision, threads,
+                                     calib)
         self.model = MODELS.build(cfg.model).eval()
         self.model.dataset_meta = dataset_meta(cfg)
         load_roi_head(self.model, onnx_path)

@@ -1,6 +1,7 @@
 """What this CPU offers for bf16: native bf16 dot products (AVX-512 BF16)
-and AMX matrix units (the fast case), as torch reports them."""
-from typing import NamedTuple
+and AMX matrix units (the fast case), as torch reports them; and for INT8:
+int8 dot products (VNNI, AMX-INT8)."""
+from typing import List, NamedTuple, Set
 
 import torch
 
@@ -50,3 +51,48 @@ def require_cpu_bf16(flag: str = '--bf16') -> Bf16Support:
             f'{torch.backends.cpu.get_cpu_capability()}), so bf16 would be '
             'emulated and slower than fp32. Run without ' + flag + '.')
     return support
+
+
+class Int8UnavailableError(RuntimeError):
+    """INT8 was asked for on a CPU without int8 dot-product instructions."""
+
+
+#: /proc/cpuinfo flags of the int8 dot-product units, by the name they are
+#: shown as.
+INT8_UNIT_FLAGS = {'AMX-INT8': 'amx_int8', 'AVX-512 VNNI': 'avx512_vnni',
+                   'AVX-VNNI': 'avx_vnni'}
+
+
+def _cpu_flags() -> Set[str]:
+    try:
+        with open('/proc/cpuinfo') as cpuinfo:
+            for line in cpuinfo:
+                key, _, value = line.partition(':')
+                if key.strip() == 'flags':
+                    return set(value.split())
+    except OSError:
+        pass
+    return set()
+
+
+def int8_units() -> List[str]:
+    """This CPU's int8 dot-product units (AMX-INT8, AVX-512 VNNI, AVX-VNNI)
+    from /proc/cpuinfo, or as torch reports them where that is missing."""
+    flags = _cpu_flags()
+    if not flags:
+        flags = {'avx512_vnni'} if getattr(torch.cpu, '_is_vnni_supported',
+                                           lambda: False)() else set()
+    return [unit for unit, flag in INT8_UNIT_FLAGS.items() if flag in flags]
+
+
+def require_cpu_int8(flag: str = '--precision int8') -> List[str]:
+    """This CPU's int8 units; raise :class:`Int8UnavailableError` naming
+    ``flag`` when it has none (int8 products would then be emulated in
+    wider instructions, no faster than f32)."""
+    units = int8_units()
+    if not units:
+        raise Int8UnavailableError(
+            f'{flag}: this CPU has no int8 dot-product instructions '
+            '(AVX-512 VNNI, AVX-VNNI or AMX-INT8 in /proc/cpuinfo), so INT8 '
+            'would not run faster than f32. Use --precision auto.')
+    return units

@@ -3,11 +3,13 @@ libraries' own pre- and post-processing, and draw the predictions.
 
     python tools/deployment/onnx_inference.py CONFIG FILE.onnx INPUTS...
         [--out-dir D] [--score-thr S] [--backend {onnxruntime,openvino}]
-        [--precision {auto,f32,bf16}] [--threads N]
+        [--precision {auto,f32,bf16,int8}] [--calib N] [--threads N]
 
 INPUTS are image files or folders of them. Each prediction is drawn into
 ``D/<image name>`` by mmdet's / mmseg's visualizer, as tools/image_demo.py
-draws PyTorch's.
+draws PyTorch's. ``--precision int8`` quantizes the graph (exported with
+``pytorch2onnx.py --precision int8``) on the first ``--calib`` photos of the
+config's training set, once: the INT8 model is cached next to the graph.
 """
 import argparse
 import os
@@ -16,6 +18,7 @@ import sys
 
 from mmpoolformer.cli.images import list_images
 from mmpoolformer.deployment import OnnxPredictor
+from mmpoolformer.deployment.int8_cache import prepare_int8_for_tool
 from mmpoolformer.deployment.runtimes import (add_runtime_args,
                                               check_runtime_args)
 
@@ -50,8 +53,11 @@ def main(argv=None) -> int:
         print(f'error: {args.onnx!r} does not exist; write it with '
               'tools/deployment/pytorch2onnx.py', file=sys.stderr)
         return 2
+    if args.precision == 'int8' and not prepare_int8_for_tool(
+            args.config, args.onnx, args.calib):
+        return 2
     predictor = OnnxPredictor(args.config, args.onnx, args.threads,
-                              args.backend, args.precision)
+                              args.backend, args.precision, args.calib)
     print(f'running {args.onnx} in {predictor.runtime.description}')
     os.makedirs(args.out_dir, exist_ok=True)
     for path in list_images(args.inputs):

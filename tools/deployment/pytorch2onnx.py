@@ -3,12 +3,19 @@ check the graph in ONNX Runtime (or OpenVINO) against PyTorch.
 
     python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT --out FILE.onnx
         [--shape H W] [--dynamic] [--opset N] [--dynamo]
-        [--backend {onnxruntime,openvino}]
+        [--backend {onnxruntime,openvino}] [--precision int8 [--calib N]]
 
 The graph's input is the data preprocessor's batch (normalised float32
 B x 3 x H x W); its outputs are ``model(inputs, mode='tensor')`` flattened
 (see ``mmpoolformer/deployment/export.py``). Exits 1 when the runtime's
 f32 outputs differ from PyTorch's by more than 1e-3 of the largest output.
+
+``--precision int8`` exports PoolFormer's blocks in their quantizable form
+(the same function: ``mmpoolformer/deployment/quantizable.py``), then
+quantizes the graph with NNCF for OpenVINO, calibrated on the first
+``--calib`` photos of the config's training set, and caches the INT8 model
+next to the graph, where ``onnx_inference.py`` and ``test.py`` with
+``--precision int8`` find it.
 """
 import argparse
 import os
@@ -21,6 +28,10 @@ from mmpoolformer.deployment import (BACKENDS, export_onnx, largest_difference,
                                      make_exportable)
 from mmpoolformer.deployment.export import (check_shapes, default_shape,
                                             load_model, roi_head_path)
+from mmpoolformer.deployment.int8_cache import prepare_int8_for_tool
+from mmpoolformer.deployment.quantizable import make_quantizable
+from mmpoolformer.deployment.runtimes import DEFAULT_CALIB
+from mmpoolformer.precision import Int8UnavailableError, require_cpu_int8
 
 TOLERANCE = 1e-3  # of the largest output
 
@@ -44,6 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
                         'slower) instead of the TorchScript one')
     parser.add_argument('--backend', choices=BACKENDS, default='onnxruntime',
                         help='the runtime that checks the graph (in f32)')
+    parser.add_argument('--precision', choices=('f32', 'int8'),
+                        default='f32',
+                        help='int8: also write the INT8 model for OpenVINO '
+                        '(the graph in its quantizable form; needs VNNI or '
+                        'AMX) (default: f32, the graph only)')
+    parser.add_argument('--calib', type=int, default=DEFAULT_CALIB,
+                        metavar='N', help='--precision int8: calibrate on '
+                        "the first N photos of the config's training set "
+                        f'(default: {DEFAULT_CALIB})')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the random example inputs')
     return parser
@@ -54,13 +74,23 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.shape and min(args.shape) < 32:
         parser.error(f'--shape {args.shape}: give a size of at least 32.')
+    if args.precision == 'int8':
+        if args.calib < 1:
+            parser.error(f'--calib {args.calib}: give at least 1 photo.')
+        try:
+            require_cpu_int8('--precision int8')
+        except Int8UnavailableError as err:
+            parser.error(str(err))
     return args
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     model, cfg = load_model(args.config, args.checkpoint)
-    for change in make_exportable(model):
+    changes = make_exportable(model)
+    if args.precision == 'int8':
+        changes += make_quantizable(model)
+    for change in changes:
         print(f'exporting the equivalent: {change}')
     shapes = check_shapes(args.shape or default_shape(cfg), args.dynamic)
     gen = torch.Generator().manual_seed(args.seed)
@@ -91,7 +121,11 @@ def main(argv=None) -> int:
     if failed:
         print(f'error: the graph differs from PyTorch by more than '
               f'{TOLERANCE:g} of the largest output', file=sys.stderr)
-    return int(failed)
+        return 1
+    if args.precision == 'int8' and not prepare_int8_for_tool(
+            args.config, args.out, args.calib):
+        return 2
+    return 0
 
 
 if __name__ == '__main__':

@@ -2,8 +2,9 @@
 OpenVINO, with the library's own dataset, metrics and logs.
 
     python tools/deployment/test.py CONFIG FILE.onnx
-        [--backend {onnxruntime,openvino}] [--precision {auto,f32,bf16}]
-        [--threads N] [--out FILE.pkl|DIR] [--show] [--show-dir DIR]
+        [--backend {onnxruntime,openvino}]
+        [--precision {auto,f32,bf16,int8}] [--calib N] [--threads N]
+        [--out FILE.pkl|DIR] [--show] [--show-dir DIR]
         [--work-dir DIR] [--cfg-options ...]
 
 mmengine's Runner runs the config's test loop and ``test_evaluator`` (COCO
@@ -12,7 +13,10 @@ bbox/segm mAP, mIoU) as ``tools/test.py`` does, with the model swapped for
 preprocessor, the graph in the runtime, then the heads' post-processing.
 The graph must take the test pipeline's sizes (export with --dynamic).
 ``--out``, ``--show`` and ``--show-dir`` mean what they mean in
-``tools/test.py``.
+``tools/test.py``. ``--precision int8`` quantizes the graph (exported with
+``pytorch2onnx.py --precision int8 --dynamic``) on the first ``--calib``
+photos of the config's training set, once: the INT8 model is cached next
+to the graph.
 """
 import argparse
 import os.path as osp
@@ -24,6 +28,7 @@ from mmpoolformer.cli.test_outputs import (add_dump_metric, add_output_args,
                                            apply_output_args,
                                            check_output_args)
 from mmpoolformer.deployment import deployed_model_config
+from mmpoolformer.deployment.int8_cache import prepare_int8_for_tool
 from mmpoolformer.deployment.runtimes import (add_runtime_args,
                                               check_runtime_args)
 
@@ -55,9 +60,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     cfg = setup_config(args, ['test_dataloader'])
+    if args.precision == 'int8' and not prepare_int8_for_tool(
+            cfg, args.model, args.calib):
+        return 2
     cfg.model = deployed_model_config(cfg.model, osp.abspath(args.model),
                                       args.backend, args.precision,
-                                      args.threads)
+                                      args.threads, args.calib)
     cfg.load_from = None  # the graph holds the weights
     apply_output_args(cfg, args)
     runner = build_runner(cfg)

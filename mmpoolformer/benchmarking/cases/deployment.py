@@ -28,7 +28,8 @@ BASELINE = 'eager'
 
 def runners(model: torch.nn.Module, x: torch.Tensor, threads: int,
             workdir: str) -> Dict[str, Callable[[torch.Tensor], object]]:
-    """The ways to compute the model's graph, by name."""
+    """The ways to compute the model's graph, by name; the baseline
+    first."""
     make_exportable(model)
     model.backbone.fast_path = False
     fast = copy.deepcopy(model)
@@ -52,22 +53,32 @@ def require_runtimes(options: Options) -> None:
         require(package)
 
 
-def run(options: Options, keys: Sequence[str]) -> List[Row]:
+def time_runners(options: Options, keys: Sequence[str],
+                 make_runners: Callable[..., Dict[str, Callable]]
+                 ) -> List[Row]:
+    """Time, alternating, the ways ``make_runners(model, x, threads,
+    workdir)`` gives to compute each model's graph against the first of
+    them; note each one's ``drift`` from it."""
     rows = []
     for key in keys:
         model, x = whole_model(key, options)
         with tempfile.TemporaryDirectory() as workdir, torch.no_grad():
-            runs = runners(model, x, options.threads, workdir)
+            runs = make_runners(model, x, options.threads, workdir)
             calls = {name: functools.partial(call, x)
                      for name, call in runs.items()}
-            drifts = output_drifts(calls, BASELINE)
-            timings = time_variants(calls, options.rounds, BASELINE)
+            baseline = next(iter(calls))
+            drifts = output_drifts(calls, baseline)
+            timings = time_variants(calls, options.rounds, baseline)
         found = timed_rows(key, 'inference', shape_text(x.shape), timings,
-                           BASELINE, options.rounds)
+                           baseline, options.rounds)
         for row in found:
             row.notes = dict(drift=drifts[row.variant])
         rows += found
     return rows
+
+
+def run(options: Options, keys: Sequence[str]) -> List[Row]:
+    return time_runners(options, keys, runners)
 
 
 CASE = Case('deployment', 'PyTorch eager vs ONNX Runtime and OpenVINO '

@@ -234,7 +234,8 @@ def group_norm_stats(x: torch.Tensor,
     return mean.view(b, 1, 1, 1), rstd.view(b, 1, 1, 1)
 
 
-def _layer_scales(block: nn.Module) -> Tuple[torch.Tensor, torch.Tensor]:
+def layer_scales(block: nn.Module) -> Tuple[torch.Tensor, torch.Tensor]:
+    """A block's two layer scales (ones where it has none)."""
     if not isinstance(block.layer_scale1, nn.Identity):
         return block.layer_scale1.scale, block.layer_scale2.scale
     ones = block.norm1.weight.new_ones(block.norm1.num_channels)
@@ -330,7 +331,7 @@ def _autograd_forward(block: nn.Module, x: torch.Tensor, linear: Callable,
                       linear_add: Callable) -> torch.Tensor:
     norm1, norm2 = block.norm1, block.norm2
     fc1, fc2 = block.mlp.fc1, block.mlp.fc2
-    scale1, scale2 = _layer_scales(block)
+    scale1, scale2 = layer_scales(block)
     size = block.token_mixer.pool.kernel_size
     if isinstance(block.drop_path, nn.Identity):
         x = NormPoolMixer.apply(x, norm1.weight, norm1.bias, scale1, size,
@@ -409,7 +410,7 @@ def _eval_forward(block: nn.Module, x: torch.Tensor, linear_act: Callable,
     # promotion gives under autocast; the linears follow autocast.
     x = x.to(norm1.weight.dtype)
     fc1, fc2 = block.mlp.fc1, block.mlp.fc2
-    scale1, scale2 = _layer_scales(block)
+    scale1, scale2 = layer_scales(block)
     # x + scale1 * (pool(y) - y) with y = norm1(x) is x + k * (pool(x) - x)
     # for k = scale1 * weight / std, per sample and channel: one lerp.
     rstd = group_norm_stats(x, norm1.eps)[1]

@@ -482,8 +482,9 @@ class MetaFormer(BaseModule):
                           input_size: Tuple[int, int]) -> None:
         """Mixers built for one token grid (spatial FC) need one input
         size: say which, before they fail."""
-        grid = getattr(self.stages[stage].blocks[0].token_mixer,
-                       'token_size', None)
+        # Blocks reshaped for deployment have no token_mixer module.
+        mixer = getattr(self.stages[stage].blocks[0], 'token_mixer', None)
+        grid = getattr(mixer, 'token_size', None)
         if grid is None or tuple(x.shape[-2:]) == tuple(grid):
             return
         stride = self.strides[stage]
