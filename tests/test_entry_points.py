@@ -64,8 +64,12 @@ def trained(request, tmp_path_factory) -> Iterator[Trained]:
     with pytest.MonkeyPatch.context() as patch:
         for folder in path:
             patch.syspath_prepend(folder)
+        # A visualizer of its own: mmengine hands a Runner the instance of
+        # an earlier one in this process of the same name and class, which
+        # writes into that run's folder.
         run_in_process(train, config, '--work-dir', work_dir,
-                       '--cfg-options', 'train_cfg.max_iters=2')
+                       '--cfg-options', 'train_cfg.max_iters=2',
+                       f'visualizer.name=entry_points_{library}')
         run_tool(train, config, '--work-dir', work_dir, '--resume',
                  path=path)
         assert [[log['step'] for log in run]
