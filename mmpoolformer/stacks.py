@@ -42,7 +42,8 @@ class Stack(NamedTuple):
         return f'{self.name} ({found})'
 
 
-def _version(distribution: str) -> Optional[str]:
+def distribution_version(distribution: str) -> Optional[str]:
+    """The installed version of ``distribution``, or ``None``."""
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
@@ -52,8 +53,8 @@ def _version(distribution: str) -> Optional[str]:
 def installed_stack() -> Optional[Stack]:
     """The stack whose mmengine is installed, or ``None``."""
     for name, distributions in STACKS.items():
-        if _version(distributions['mmengine']):
-            return Stack(name, {module: _version(distribution)
+        if distribution_version(distributions['mmengine']):
+            return Stack(name, {module: distribution_version(distribution)
                                 for module, distribution
                                 in distributions.items()})
     return None

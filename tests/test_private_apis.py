@@ -9,6 +9,7 @@ import pickle
 import pickletools
 import re
 import warnings
+from types import SimpleNamespace
 
 import mmengine
 import numpy as np
@@ -125,11 +126,9 @@ def test_random_states_hook_warns_when_the_resume_path_is_unknown(
     monkeypatch.setattr(IterBasedTrainLoop, 'run', run)
     assert resume_skip_protocol() is None
     warnings_seen = []
-    runner = type('Runner', (), {})()
-    runner.iter = 3
-    runner.logger = type('Logger', (), {'warning': warnings_seen.append})()
-    runner.train_loop = type('Loop', (), {})()
-    runner.train_loop.dataloader_iterator = iter(range(10))
+    runner = SimpleNamespace(
+        iter=3, logger=SimpleNamespace(warning=warnings_seen.append),
+        train_loop=SimpleNamespace(dataloader_iterator=iter(range(10))))
     hook = RandomStatesHook()
     hook.after_load_checkpoint(
         runner, {'random_states': [capture_random_states()]})

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional
 import torch
 
 from ..mim_files import REPO
-from ..precision import int8_units
+from ..precision import cpu_fields, int8_units
 from .timing import matmul_gflops
 
 #: /proc/cpuinfo flags of the matrix units, by the name they are shown as.
@@ -25,37 +25,16 @@ MATRIX_UNIT_FLAGS = {
 RUNTIMES = ('torch', 'onnxruntime', 'openvino', 'nncf')
 
 
-def _cpu_fields() -> Dict[str, str]:
-    """``model name`` and ``flags`` of the first CPU, from /proc/cpuinfo or
-    else ``lscpu`` (empty where neither answers)."""
-    fields = {}
-    try:
-        with open('/proc/cpuinfo') as cpuinfo:
-            for line in cpuinfo:
-                key, _, value = line.partition(':')
-                fields.setdefault(key.strip(), value.strip())
-    except OSError:
-        try:
-            out = subprocess.run(['lscpu'], capture_output=True, text=True,
-                                 check=True).stdout
-        except (OSError, subprocess.CalledProcessError):
-            return {}
-        for line in out.splitlines():
-            key, _, value = line.partition(':')
-            fields.setdefault(key.strip().lower(), value.strip())
-    return fields
-
-
 def cpu_name() -> str:
     """The CPU's model name, or the platform's name for it."""
-    return (_cpu_fields().get('model name') or platform.processor()
+    return (cpu_fields().get('model name') or platform.processor()
             or platform.machine())
 
 
 def matrix_units(flags: Optional[str] = None) -> List[str]:
     """The matrix units among the CPU's ``flags`` (default: this CPU's)."""
     present = set((flags if flags is not None
-                   else _cpu_fields().get('flags', '')).split())
+                   else cpu_fields().get('flags', '')).split())
     return [unit for unit, names in MATRIX_UNIT_FLAGS.items()
             if present.intersection(names)]
 

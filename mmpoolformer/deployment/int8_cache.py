@@ -71,7 +71,7 @@ def prepare_int8(cfg, onnx_path: str, calib: int,
 
     from .calibration import calibration_batches
     init_default_scope(cfg.default_scope)
-    preprocessor = MODELS.build(cfg.model).data_preprocessor
+    preprocessor = MODELS.build(cfg.model.data_preprocessor)
     batches = calibration_batches(cfg, preprocessor, calib)
     ov = require('openvino')
     ov.save_model(quantize_openvino(onnx_path, batches, recipe), path)

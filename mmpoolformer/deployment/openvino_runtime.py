@@ -28,8 +28,11 @@ class OpenVinoModel(GraphModel):
             config['INFERENCE_NUM_THREADS'] = threads
         core = ov.Core()
         self.path = path
-        self.compiled = core.compile_model(core.read_model(path), 'CPU',
-                                           config)
+        model = core.read_model(path)
+        # NNCF's INT8 models carry their quantizers as FakeQuantize.
+        quantized = any(op.get_type_name() == 'FakeQuantize'
+                        for op in model.get_ops())
+        self.compiled = core.compile_model(model, 'CPU', config)
         self.request = self.compiled.create_infer_request()
         shape = self.compiled.inputs[0].get_partial_shape()
         self.input_shape = [dim.get_length() if dim.is_static else None
@@ -39,7 +42,8 @@ class OpenVinoModel(GraphModel):
         self.precision = self.compiled.get_property(
             'INFERENCE_PRECISION_HINT').to_string()
         self.description = (f'OpenVINO {ov.__version__.split("-")[0]} '
-                            f'(CPU, {self.precision})')
+                            f'(CPU, {"int8 + " if quantized else ""}'
+                            f'{self.precision})')
 
     def run(self, inputs: torch.Tensor) -> List[torch.Tensor]:
         # share_outputs=False: copies, which the next request cannot change.

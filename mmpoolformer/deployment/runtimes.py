@@ -70,8 +70,6 @@ def build_runtime(path: str, backend: str = 'onnxruntime',
         from .openvino_runtime import OpenVinoModel
         runtime = OpenVinoModel(cached_int8_model(path, calib),
                                 float_precision(), threads)
-        runtime.description = runtime.description.replace('(CPU, ',
-                                                          '(CPU, int8 + ')
     else:
         from .openvino_runtime import OpenVinoModel
         runtime = OpenVinoModel(path, chosen, threads)

@@ -3,7 +3,6 @@
 install, not as a traceback from deep inside mmengine."""
 import contextlib
 import importlib
-import importlib.metadata
 import importlib.util
 import os.path as osp
 import re
@@ -12,7 +11,7 @@ from typing import Iterator, Optional
 from mmengine.config import Config
 
 from ..private_apis import config_scope_packages
-from ..stacks import library_distribution
+from ..stacks import distribution_version, library_distribution
 from .adapters import ADAPTERS
 
 
@@ -24,14 +23,6 @@ def _missing_library(config: str, scope: str, reason: str) -> str:
     package = (library_distribution(scope) if scope in ADAPTERS
                else f'the package providing {scope!r}')
     return f'{config}: {reason}. Install it: pip install {package}'
-
-
-def _installed(distribution: str) -> bool:
-    try:
-        importlib.metadata.distribution(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    return True
 
 
 @contextlib.contextmanager
@@ -51,7 +42,7 @@ def library_bases_by_module() -> Iterator[None]:
     renamed = {}
     for scope in ADAPTERS if table is not None else ():
         package = table.get(scope)
-        if (package and package != scope and not _installed(package)
+        if (package and package != scope and not distribution_version(package)
                 and importlib.util.find_spec(scope) is not None):
             renamed[scope], table[scope] = package, scope
     try:

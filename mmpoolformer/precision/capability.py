@@ -1,7 +1,8 @@
 """What this CPU offers for bf16: native bf16 dot products (AVX-512 BF16)
 and AMX matrix units (the fast case), as torch reports them; and for INT8:
 int8 dot products (VNNI, AMX-INT8)."""
-from typing import List, NamedTuple, Set
+import subprocess
+from typing import Dict, List, NamedTuple, Set
 
 import torch
 
@@ -63,21 +64,35 @@ INT8_UNIT_FLAGS = {'AMX-INT8': 'amx_int8', 'AVX-512 VNNI': 'avx512_vnni',
                    'AVX-VNNI': 'avx_vnni'}
 
 
-def _cpu_flags() -> Set[str]:
+def cpu_fields() -> Dict[str, str]:
+    """``model name`` and ``flags`` of the first CPU, from /proc/cpuinfo or
+    else ``lscpu`` (empty where neither answers)."""
+    fields = {}
     try:
         with open('/proc/cpuinfo') as cpuinfo:
             for line in cpuinfo:
                 key, _, value = line.partition(':')
-                if key.strip() == 'flags':
-                    return set(value.split())
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
-        pass
-    return set()
+        try:
+            out = subprocess.run(['lscpu'], capture_output=True, text=True,
+                                 check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return {}
+        for line in out.splitlines():
+            key, _, value = line.partition(':')
+            fields.setdefault(key.strip().lower(), value.strip())
+    return fields
+
+
+def _cpu_flags() -> Set[str]:
+    return set(cpu_fields().get('flags', '').split())
 
 
 def int8_units() -> List[str]:
     """This CPU's int8 dot-product units (AMX-INT8, AVX-512 VNNI, AVX-VNNI)
-    from /proc/cpuinfo, or as torch reports them where that is missing."""
+    from /proc/cpuinfo (or lscpu), or as torch reports them where neither
+    answers."""
     flags = _cpu_flags()
     if not flags:
         flags = {'avx512_vnni'} if getattr(torch.cpu, '_is_vnni_supported',

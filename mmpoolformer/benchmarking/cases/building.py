@@ -1,6 +1,7 @@
 """What the cases build: a backbone and its twin on the original
 operations, a detector or segmentor from a config, and one timed step of a
 backbone (an inference forward, or a training forward and backward)."""
+import copy
 import os.path as osp
 from typing import Callable, Dict, List, Sequence, Tuple
 
@@ -8,6 +9,7 @@ import torch
 from mmengine.registry import MODELS, init_default_scope
 from torch import nn
 
+from ...deployment import make_exportable
 from ...libraries import load_config
 from ...mim_files import REPO
 from ...testing import largest_difference, perturb_affines
@@ -104,3 +106,11 @@ def output_drifts(calls: Dict[str, Callable[[], Sequence[torch.Tensor]]],
         diff, scale = largest_difference(call(), expected)
         drifts[name] = diff / scale
     return drifts
+
+
+def exportable_pair(model: nn.Module) -> Tuple[nn.Module, nn.Module]:
+    """``model`` made exportable on its original operations
+    (``fast_path=False``), and a copy of it for a variant to change."""
+    make_exportable(model)
+    model.backbone.fast_path = False
+    return model, copy.deepcopy(model)

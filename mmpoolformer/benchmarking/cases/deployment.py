@@ -6,7 +6,6 @@ fast_path``, ``ONNX Runtime``, ``OpenVINO f32`` and, where the CPU has AMX
 or AVX-512 BF16, ``OpenVINO bf16``, all on the run's threads. Notes:
 ``drift``, the largest output difference to eager relative to its largest
 output. Needs the deployment packages (``requirements/deploy.txt``)."""
-import copy
 import functools
 import os.path as osp
 import tempfile
@@ -14,14 +13,14 @@ from typing import Callable, Dict, List, Sequence
 
 import torch
 
-from ...deployment import build_runtime, export_onnx, make_exportable
+from ...deployment import build_runtime, export_onnx
 from ...deployment.dependencies import require
 from ...deployment.export import TensorOutputs
 from ...deployment.runtimes import choose_precision
 from ..results import Row, shape_text, timed_rows
 from ..timing import time_variants
 from .base import Case, Options
-from .building import WHOLE_MODELS, output_drifts, whole_model
+from .building import WHOLE_MODELS, exportable_pair, output_drifts, whole_model
 
 BASELINE = 'eager'
 
@@ -30,9 +29,7 @@ def runners(model: torch.nn.Module, x: torch.Tensor, threads: int,
             workdir: str) -> Dict[str, Callable[[torch.Tensor], object]]:
     """The ways to compute the model's graph, by name; the baseline
     first."""
-    make_exportable(model)
-    model.backbone.fast_path = False
-    fast = copy.deepcopy(model)
+    model, fast = exportable_pair(model)
     fast.backbone.fast_path = True
     path = osp.join(workdir, 'model.onnx')
     export_onnx(model, x, path)

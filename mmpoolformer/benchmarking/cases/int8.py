@@ -19,13 +19,12 @@ to its largest output. The results file's machine names the CPU's int8
 dot-product units (``int8_units``).
 Needs the deployment packages (``requirements/deploy.txt``) and a CPU with
 int8 dot products (VNNI or AMX-INT8)."""
-import copy
 import os.path as osp
 from typing import Callable, Dict, List, Sequence
 
 import torch
 
-from ...deployment import build_runtime, export_onnx, make_exportable
+from ...deployment import build_runtime, export_onnx
 from ...deployment.dependencies import require
 from ...deployment.int8 import RECIPE, Recipe, quantize_openvino
 from ...deployment.openvino_runtime import OpenVinoModel
@@ -34,7 +33,7 @@ from ...deployment.runtimes import float_precision
 from ...precision import bf16_support, require_cpu_int8
 from ..results import Row
 from .base import Case, Options
-from .building import WHOLE_MODELS
+from .building import WHOLE_MODELS, exportable_pair
 from .deployment import time_runners
 
 CALIB_BATCHES = 4
@@ -52,9 +51,7 @@ def runners(model: torch.nn.Module, x: torch.Tensor, threads: int,
             workdir: str) -> Dict[str, Callable[[torch.Tensor], object]]:
     """The ways to compute the model's graph, by name; the baseline
     first."""
-    make_exportable(model)
-    model.backbone.fast_path = False
-    quantizable = copy.deepcopy(model)
+    model, quantizable = exportable_pair(model)
     make_quantizable(quantizable)
     plain, reshaped = (osp.join(workdir, f'{name}.onnx')
                        for name in ('plain', 'quantizable'))
